@@ -1,0 +1,1 @@
+"""simple-worker: typed tasks on Amazon SQS."""
