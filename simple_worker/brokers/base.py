@@ -29,7 +29,7 @@ class ReceivedMessage:
     queue_name: str
     message_id: str
     receipt: str
-    body: str | bytes
+    body: str
     attributes: Mapping[str, str]
     receive_count: int
 

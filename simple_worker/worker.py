@@ -1,0 +1,197 @@
+"""The worker: receives messages, runs their handlers, acknowledges them; start, stop and drain.
+
+Threads of ``start()`` (all named ``simple-worker-*``):
+
+- one receiver per queue (``simple-worker-receiver-<queue>``): long-polls its queue for up to
+  10 messages whenever the held-message budget has room for 10 (budget: 2 x concurrency + 10,
+  so handlers always have the next messages waiting but no more than about concurrency + 10
+  sit unstarted and invisible to other workers);
+- ``concurrency`` handler threads (``simple-worker-handler-<i>``): decode, validate, run inside
+  the task-context hooks; on success queue the ack; on failure leave the message for its
+  visibility timeout; a poison message goes to the dead-letter queue or stays in the queue;
+- one acker (``simple-worker-acker``): deletes in batches of 10, at least every second.
+
+``drain()`` uses the same handler threads and acker, but receives from the calling thread
+without waiting, and returns when no message is visible and no handler is running.
+
+Shutdown order (``stop()``, SIGTERM or SIGINT): stop receiving; make received-but-unstarted
+messages visible again at once; let running handlers finish within ``shutdown_grace_s``; join
+the receivers (each finishes its current poll, returning anything it got); flush pending acks
+and join the acker. A second signal skips the grace period. Nothing is lost either way: a
+message is deleted only after its handler returned or after it was copied to a DLQ.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Final
+
+from simple_worker.errors import BrokerError
+from simple_worker.run import WorkerRun
+
+if TYPE_CHECKING:
+    from simple_worker.app import App
+
+logger = logging.getLogger(__name__)
+
+_OUTAGE_BACKOFF_MAX_S: Final = 30.0
+_IDLE_RECHECK_S: Final = 0.05
+
+
+class Worker:
+    """Runs the handlers of an App for messages on some of its queues."""
+
+    def __init__(
+        self,
+        app: App,
+        queues: Sequence[str],
+        *,
+        concurrency: int = 1,
+        shutdown_grace_s: float = 30.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.app = app
+        self.queues = tuple(queues)
+        self.concurrency = concurrency
+        self.shutdown_grace_s = shutdown_grace_s
+        self._queue_names = [app.queue_name(q) for q in self.queues]
+        self._stop_requested = threading.Event()
+        self._hurry = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"Worker(queues={list(self.queues)!r}, concurrency={self.concurrency})"
+
+    def start(self) -> None:
+        """Process messages until ``stop()``, SIGTERM or SIGINT; then shut down gracefully."""
+        if not self.queues:
+            raise ValueError("this worker has no queues: register a handler or pass queues=[...]")
+        self._stop_requested.clear()
+        self._hurry.clear()
+        restore_signals = self._install_signal_handlers()
+        run = WorkerRun(self.app, concurrency=self.concurrency, record_errors=False)
+        receivers = [
+            threading.Thread(
+                target=self._receive_forever,
+                args=(run, queue_name),
+                name=f"simple-worker-receiver-{queue_name}",
+            )
+            for queue_name in self._queue_names
+        ]
+        logger.info(
+            "worker started on %s with concurrency %d",
+            ", ".join(self._queue_names),
+            self.concurrency,
+        )
+        run.start()
+        try:
+            for receiver in receivers:
+                receiver.start()
+            while not self._stop_requested.wait(0.5):
+                pass
+        finally:
+            self._shut_down(run, receivers)
+            restore_signals()
+
+    def stop(self) -> None:
+        """Ask a running ``start()`` to shut down gracefully (callable from any thread)."""
+        self._stop_requested.set()
+
+    def drain(self, *, raise_errors: bool = True) -> int:
+        """Process until no message is visible and no handler runs; return how many handlers ran.
+
+        Tasks that handlers enqueue meanwhile are processed too. Delayed messages and failed
+        ones waiting out their visibility timeout are not waited for. With ``raise_errors``,
+        the first handler exception (or poison-message error) propagates from here, with the
+        task named in an exception note, instead of only being logged.
+        """
+        run = WorkerRun(self.app, concurrency=self.concurrency, record_errors=raise_errors)
+        run.start()
+        try:
+            while run.first_error is None:
+                held_before = run.held.held()
+                received = sum(
+                    run.receive_into_buffer(queue_name, wait_s=0, block=False)
+                    for queue_name in self._queue_names
+                )
+                if received == 0:
+                    if held_before == 0:
+                        break  # nothing running could add work, and nothing is visible
+                    run.held.wait_for_change(_IDLE_RECHECK_S)
+        finally:
+            run.stop_handlers(grace_s=None)
+        if run.first_error is not None:
+            raise run.first_error
+        return run.ran
+
+    def _receive_forever(self, run: WorkerRun, queue_name: str) -> None:
+        outage_started_s: float | None = None
+        backoff_s = 1.0
+        while not run.stopping.is_set():
+            try:
+                run.receive_into_buffer(queue_name, wait_s=self.app.broker.long_poll_s, block=True)
+            except BrokerError as exc:
+                if outage_started_s is None:
+                    outage_started_s = time.monotonic()
+                    logger.error(
+                        "cannot receive from %s (%s); retrying with backoff until it recovers",
+                        queue_name,
+                        exc,
+                        extra={"queue": queue_name},
+                    )
+                run.stopping.wait(backoff_s)
+                backoff_s = min(backoff_s * 2, _OUTAGE_BACKOFF_MAX_S)
+                continue
+            if outage_started_s is not None:
+                logger.warning(
+                    "receiving from %s again after %.1f s",
+                    queue_name,
+                    time.monotonic() - outage_started_s,
+                    extra={"queue": queue_name},
+                )
+                outage_started_s, backoff_s = None, 1.0
+
+    def _shut_down(self, run: WorkerRun, receivers: list[threading.Thread]) -> None:
+        logger.info("worker stopping: finishing running tasks")
+        run.stopping.set()
+        still_running = run.stop_handlers(grace_s=self.shutdown_grace_s, hurry=self._hurry)
+        for receiver in receivers:
+            receiver.join()
+        run.requeue(run.take_unstarted())
+        if still_running:
+            logger.warning(
+                "%d tasks still running after the %.0f s grace period; their messages come back "
+                "after the visibility timeout",
+                len(still_running),
+                0.0 if self._hurry.is_set() else self.shutdown_grace_s,
+            )
+        logger.info("worker stopped after %d tasks", run.ran)
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return _nothing_to_restore
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            if self._stop_requested.is_set():
+                logger.warning("second signal: stopping without waiting for running tasks")
+                self._hurry.set()
+                return
+            logger.info("received %s: stopping", signal.Signals(signum).name)
+            self._stop_requested.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+
+def _nothing_to_restore() -> None:
+    """Signal handlers were not installed (not the main thread)."""

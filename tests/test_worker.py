@@ -1,0 +1,364 @@
+"""The worker on the memory broker: running, retrying, dead-lettering, draining, stopping."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from simple_worker import App, ManualClock, MemoryBroker, RunningTask
+from simple_worker.brokers.base import OutgoingMessage
+from simple_worker.wire import DEAD_LETTER_REASON_ATTRIBUTE
+
+
+def test_the_seed_example_runs_verbatim_on_the_memory_broker() -> None:
+    calls = []
+    from simple_worker import App
+
+    app = App.init(broker_url="memory://localhost", queue_prefix="your-prefix-")
+
+    @app.register_task_handler("my_task")
+    def my_task_handler(a, b):  # type: ignore[no-untyped-def]
+        calls.append((a, b))
+
+    app.add_task("my_task", {"a": 1, "b": 2})
+    worker = app.worker()
+    _stop_when(worker.stop, lambda: bool(calls))
+    worker.start()
+
+    assert calls == [(1, 2)]
+    assert app.queue_counts("default") == app.queue_counts("default").__class__(
+        visible=0, in_flight=0, delayed=0
+    )
+
+
+def _stop_when(stop: object, condition: object, timeout_s: float = 10) -> None:
+    def watch() -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+            time.sleep(0.01)
+        stop()  # type: ignore[operator]
+
+    threading.Thread(target=watch, name="test-stopper", daemon=True).start()
+
+
+def test_drain_runs_every_task_and_returns_how_many(app: App) -> None:
+    seen = []
+
+    @app.register_task_handler("add")
+    def add(a: int, b: int) -> None:
+        seen.append(a + b)
+
+    for i in range(25):
+        app.add_task("add", {"a": i, "b": 1})
+
+    assert app.worker().drain() == 25
+    assert sorted(seen) == list(range(1, 26))
+    assert app.queue_counts("default").in_flight == 0
+
+
+def test_drain_runs_tasks_that_handlers_enqueue(app: App) -> None:
+    seen = []
+
+    @app.register_task_handler("countdown")
+    def countdown(n: int) -> None:
+        seen.append(n)
+        if n > 0:
+            app.add_task("countdown", {"n": n - 1})
+
+    app.add_task("countdown", {"n": 5})
+
+    assert app.worker().drain() == 6
+    assert seen == [5, 4, 3, 2, 1, 0]
+
+
+def test_drain_does_not_wait_for_delayed_tasks(app: App) -> None:
+    @app.register_task_handler("t")
+    def t() -> None:
+        pass
+
+    app.add_task("t", {}, delay_seconds=60)
+
+    assert app.worker().drain() == 0
+    assert app.queue_counts("default").delayed == 1
+
+
+def _register_failing(app: App) -> None:
+    @app.register_task_handler("fails")
+    def fails(reason: str) -> None:
+        raise ValueError(reason)
+
+
+def test_drain_raises_the_first_handler_error_with_the_task_named(app: App) -> None:
+    _register_failing(app)
+    task_id = app.add_task("fails", {"reason": "no luck"})
+
+    with pytest.raises(ValueError, match="no luck") as caught:
+        app.worker().drain()
+
+    (note,) = caught.value.__notes__
+    assert note.startswith(f"raised by task 'fails' (task id {task_id}, message ")
+    assert app.queue_counts("default").in_flight == 1  # not acked: it will be retried
+
+
+def test_drain_without_raise_errors_logs_and_counts(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    _register_failing(app)
+    app.add_task("fails", {"reason": "no luck"})
+
+    with caplog.at_level(logging.ERROR, logger="simple_worker"):
+        assert app.worker().drain(raise_errors=False) == 1
+
+    (record,) = caplog.records
+    assert record.name == "simple_worker.worker"
+    assert record.task_name == "fails"  # type: ignore[attr-defined]
+    assert record.queue == "test-default"  # type: ignore[attr-defined]
+    assert "receive count 1" in record.getMessage()
+    assert record.message_id in record.getMessage()  # type: ignore[attr-defined]
+
+
+def test_a_failed_task_comes_back_after_the_visibility_timeout_then_dead_letters(
+    app: App, clock: ManualClock, broker: MemoryBroker
+) -> None:
+    receive_counts = []
+
+    @app.register_task_handler("fails")
+    def fails() -> None:
+        raise RuntimeError("always")
+
+    @app.task_context
+    def remember(task: RunningTask) -> contextlib.AbstractContextManager[None]:
+        receive_counts.append(task.receive_count)
+        return contextlib.nullcontext()
+
+    app.add_task("fails", {})
+    worker = app.worker()
+    assert worker.drain(raise_errors=False) == 1
+    assert worker.drain(raise_errors=False) == 0  # invisible for 30 s
+    clock.advance(31)
+    assert worker.drain(raise_errors=False) == 1
+    clock.advance(31)
+    assert worker.drain(raise_errors=False) == 1
+    clock.advance(31)
+    assert worker.drain(raise_errors=False) == 0  # max_receive_count=3 reached
+
+    assert receive_counts == [1, 2, 3]
+    assert app.queue_counts("default-dlq").visible == 1
+    (dead,) = broker.messages("test-default-dlq")
+    assert dead.receive_count == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{not json", "MessageDecodeError: body is not valid JSON"),
+        ('{"task_name": "nope", "task_payload": {}}', "UnknownTaskError: unknown task 'nope'"),
+        (
+            '{"task_name": "add", "task_payload": {"a": 1, "zz": 2}}',
+            "PayloadValidationError: invalid payload for task 'add' (2 problems)\n  b: missing",
+        ),
+    ],
+)
+def test_a_poison_message_goes_to_the_dead_letter_queue_with_its_reason(
+    app: App, broker: MemoryBroker, body: str, reason: str
+) -> None:
+    calls = []
+
+    @app.register_task_handler("add")
+    def add(a: int, b: int) -> None:
+        calls.append((a, b))
+
+    broker.send("test-default", [OutgoingMessage(ref="x", body=body)])
+
+    assert app.worker().drain(raise_errors=False) == 0
+
+    assert calls == []
+    assert app.queue_counts("default") == app.queue_counts("nothing")
+    (dead,) = broker.messages("test-default-dlq")
+    assert dead.body == body
+    assert dead.attributes[DEAD_LETTER_REASON_ATTRIBUTE].startswith(reason)
+
+
+def test_a_poison_message_stays_in_the_queue_without_a_dead_letter_queue() -> None:
+    clock = ManualClock()
+    app = App(broker=MemoryBroker(clock=clock))
+
+    @app.register_task_handler("add")
+    def add(a: int) -> None:
+        pass
+
+    app.broker.send("default", [OutgoingMessage(ref="x", body="garbage")])
+
+    assert app.worker().drain(raise_errors=False) == 0
+    assert app.queue_counts("default").in_flight == 1
+    clock.advance(31)
+    assert app.queue_counts("default").visible == 1
+
+
+def test_drain_raises_for_a_poison_message_by_default(app: App, broker: MemoryBroker) -> None:
+    broker.send("test-default", [OutgoingMessage(ref="x", body="garbage")])
+
+    with pytest.raises(Exception, match="body is not valid JSON"):
+        app.worker(queues=["default"]).drain()
+
+    assert app.queue_counts("default-dlq").visible == 1
+
+
+def test_task_context_wraps_every_handler_call_in_order(app: App) -> None:
+    events = []
+
+    @contextlib.contextmanager
+    def outer(task: RunningTask) -> Iterator[None]:
+        events.append(f"outer enter {task.name} {task.payload}")
+        try:
+            yield
+        except ValueError as exc:
+            events.append(f"outer saw {exc}")
+            raise
+        events.append("outer exit")
+
+    @contextlib.contextmanager
+    def inner(task: RunningTask) -> Iterator[None]:
+        events.append("inner enter")
+        yield
+        events.append("inner exit")
+
+    app.task_context(outer)
+    app.task_context(inner)
+
+    @app.register_task_handler("t")
+    def t(x: int) -> None:
+        events.append("handler")
+        if x:
+            raise ValueError("boom")
+
+    app.add_task("t", {"x": 0})
+    app.worker().drain()
+    app.add_task("t", {"x": 1})
+    with pytest.raises(ValueError, match="boom"):
+        app.worker().drain()
+
+    assert events == [
+        "outer enter t {'x': 0}",
+        "inner enter",
+        "handler",
+        "inner exit",
+        "outer exit",
+        "outer enter t {'x': 1}",
+        "inner enter",
+        "handler",
+        "outer saw boom",
+    ]
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt(), GeneratorExit()])
+def test_a_handler_raising_a_base_exception_does_not_kill_the_worker(
+    app: App, raised: BaseException
+) -> None:
+    ran = []
+
+    @app.register_task_handler("bad")
+    def bad() -> None:
+        raise raised
+
+    @app.register_task_handler("good")
+    def good(i: int) -> None:
+        ran.append(i)
+
+    app.add_task("bad", {})
+    for i in range(5):
+        app.add_task("good", {"i": i})
+
+    assert app.worker(concurrency=2).drain(raise_errors=False) == 6
+    assert sorted(ran) == [0, 1, 2, 3, 4]
+    assert app.queue_counts("default").in_flight == 1  # the bad one, left for retry
+
+
+def test_concurrency_runs_handlers_in_parallel_without_losing_or_duplicating(app: App) -> None:
+    runs: Counter[int] = Counter()
+    lock = threading.Lock()
+    running = 0
+    most_running = 0
+
+    @app.register_task_handler("work")
+    def work(i: int) -> None:
+        nonlocal running, most_running
+        with lock:
+            running += 1
+            most_running = max(most_running, running)
+        time.sleep(0.0005)
+        with lock:
+            running -= 1
+            runs[i] += 1
+
+    with app.batch():
+        for i in range(1000):
+            app.add_task("work", {"i": i})
+
+    assert app.worker(concurrency=8).drain() == 1000
+    assert sorted(runs) == list(range(1000))
+    assert set(runs.values()) == {1}
+    assert most_running > 1
+    assert app.queue_counts("default") == app.queue_counts("empty")
+
+
+def test_start_and_stop_from_another_thread(app: App) -> None:
+    done = threading.Event()
+
+    @app.register_task_handler("t")
+    def t() -> None:
+        done.set()
+
+    app.add_task("t", {})
+    worker = app.worker(concurrency=2)
+    runner = threading.Thread(target=worker.start, name="test-worker")
+    runner.start()
+    assert done.wait(5)
+    worker.stop()
+    runner.join(5)
+
+    assert not runner.is_alive()
+    assert not [t for t in threading.enumerate() if t.name.startswith("simple-worker-")]
+    assert app.queue_counts("default").in_flight == 0
+
+
+def test_sigterm_stops_the_worker_gracefully_and_returns_unstarted_messages() -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal, time
+        from simple_worker import App
+
+        app = App.init(broker_url="memory://localhost", queue_prefix="sig-")
+        ran = []
+
+        @app.register_task_handler("slow")
+        def slow(i):
+            ran.append(i)
+            if len(ran) == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)
+
+        for i in range(30):
+            app.add_task("slow", {"i": i})
+        app.worker(concurrency=2).start()
+        counts = app.queue_counts("default")
+        print(f"ran={len(ran)} visible={counts.visible} in_flight={counts.in_flight}")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    ran, visible, in_flight = (int(part.split("=")[1]) for part in result.stdout.split())
+    assert 1 <= ran <= 3
+    assert (visible, in_flight) == (30 - ran, 0)
