@@ -20,6 +20,7 @@ from simple_worker.errors import (
     UnknownTaskError,
 )
 from simple_worker.execution import RunningTask
+from simple_worker.run import RetryBackoff
 from simple_worker.taskref import TaskRef
 from simple_worker.worker import Worker
 
@@ -36,6 +37,7 @@ __all__ = [
     "PayloadValidationError",
     "QueueCounts",
     "QueueNotFoundError",
+    "RetryBackoff",
     "RunningTask",
     "SimpleWorkerError",
     "TaskRef",

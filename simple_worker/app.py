@@ -25,6 +25,7 @@ from simple_worker.errors import (
 )
 from simple_worker.handler_check import contract_signature_problems
 from simple_worker.handlers import Handler, Registration, describe, inspect_handler
+from simple_worker.run import RetryBackoff
 from simple_worker.taskref import TaskRef
 from simple_worker.validation import ContractValidator
 from simple_worker.wire import TASK_ID_ATTRIBUTE, encode_body, find_non_json
@@ -158,14 +159,18 @@ class App:
             )
         _check_delay(delay_seconds)
         queue = self._queue_of(name)
+        queue_name = self.queue_name(queue)
         task_id = str(uuid.uuid4())
+        wire_payload = self._outgoing_payload(name, payload)
+        group_id, deduplication_id = self._fifo_ids(name, queue_name, wire_payload)
         message = OutgoingMessage(
             ref=task_id,
-            body=encode_body(name, self._outgoing_payload(name, payload)),
+            body=encode_body(name, wire_payload),
             attributes={TASK_ID_ATTRIBUTE: task_id},
             delay_s=delay_seconds,
+            group_id=group_id,
+            deduplication_id=deduplication_id,
         )
-        queue_name = self.queue_name(queue)
         self._check_size(name, queue_name, message)
         pending: list[tuple[str, OutgoingMessage]] | None = getattr(self._batches, "pending", None)
         if pending is not None:
@@ -209,11 +214,23 @@ class App:
         *,
         concurrency: int = 1,
         shutdown_grace_s: float = 30.0,
+        retry_backoff: RetryBackoff | None = None,
     ) -> Worker:
-        """A worker for ``queues`` (short names; None means every queue that has a handler)."""
+        """A worker for ``queues`` (short names; None means every queue that has a handler).
+
+        ``concurrency`` handler threads; ``shutdown_grace_s`` for running tasks to finish on a
+        stop; ``retry_backoff`` to retry failed tasks with exponential backoff instead of
+        after the queue's visibility timeout.
+        """
         if queues is None:
             queues = sorted({r.queue for r in self._registrations.values()})
-        return Worker(self, queues, concurrency=concurrency, shutdown_grace_s=shutdown_grace_s)
+        return Worker(
+            self,
+            queues,
+            concurrency=concurrency,
+            shutdown_grace_s=shutdown_grace_s,
+            retry_backoff=retry_backoff,
+        )
 
     def queue_counts(self, queue: str) -> QueueCounts:
         """Visible, in-flight and delayed counts of a queue, by short name (``q + "-dlq"``: DLQ)."""
@@ -295,6 +312,25 @@ class App:
         if problems:
             raise PayloadValidationError(task_name, problems)
         return dict(payload)
+
+    def _fifo_ids(
+        self, task_name: str, queue_name: str, wire_payload: Mapping[str, object]
+    ) -> tuple[str | None, str | None]:
+        """MessageGroupId and MessageDeduplicationId for FIFO queues (None, None otherwise).
+
+        The group is the contract's ``fifo_group`` argument, else the task name; without a
+        ``deduplication`` argument, the queue deduplicates by content.
+        """
+        if not queue_name.endswith(".fifo"):
+            return None, None
+        task = self.contract.task(task_name) if self.contract is not None else None
+        if task is None:
+            return task_name, None
+        group_id = task_name if task.fifo_group is None else str(wire_payload[task.fifo_group])
+        deduplication_id = (
+            None if task.deduplication is None else str(wire_payload[task.deduplication])
+        )
+        return group_id, deduplication_id
 
     def _check_size(self, task_name: str, queue_name: str, message: OutgoingMessage) -> None:
         limit = min(self.max_message_bytes, self._broker.max_message_bytes(queue_name))

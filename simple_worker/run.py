@@ -1,7 +1,8 @@
-"""One run of a worker: the held-message budget, the handler threads, acks, poison and requeue.
+"""One run of a worker: the held-message budget, handler threads, acks, retries and poison.
 
 A ``WorkerRun`` is what ``Worker.start()`` and ``Worker.drain()`` share; see ``worker.py``
-for the threads and the shutdown order.
+for the threads and the shutdown order. Work reaches handler threads in bundles: one message,
+or (FIFO queues) the messages of one group from one receive, run in order by one thread.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+import attrs
+
 from simple_worker.acks import AckBatcher, PendingAck
-from simple_worker.brokers.base import OutgoingMessage, ReceivedMessage
+from simple_worker.brokers.base import ReceivedMessage
+from simple_worker.dead_letters import copy_to_dead_letter_queue, dead_letter_reason
 from simple_worker.errors import (
     BrokerError,
     MessageDecodeError,
@@ -22,7 +26,7 @@ from simple_worker.errors import (
     UnknownTaskError,
 )
 from simple_worker.execution import PreparedTask, prepare, run
-from simple_worker.wire import DEAD_LETTER_REASON_ATTRIBUTE
+from simple_worker.heartbeat import Heartbeat
 
 if TYPE_CHECKING:
     from simple_worker.app import App
@@ -33,12 +37,26 @@ RECEIVE_BATCH_SIZE: Final = 10
 """SQS's ReceiveMessage MaxNumberOfMessages limit."""
 PREFETCH_MESSAGES: Final = 10
 """Received-but-unstarted messages held beyond one per handler thread."""
-_REASON_MAX_CHARS: Final = 1000
 _JOIN_SLICE_S: Final = 0.1
-SOURCE_QUEUE_ATTRIBUTE: Final = "simple_worker.source_queue"
-RECEIVE_COUNT_ATTRIBUTE: Final = "simple_worker.receive_count"
 
 _POISON_ERRORS = (MessageDecodeError, UnknownTaskError, PayloadValidationError)
+Bundle = tuple[ReceivedMessage, ...]
+
+
+@attrs.frozen(kw_only=True)
+class RetryBackoff:
+    """Opt-in exponential backoff: a failed message comes back after ``base_s * 2**(n - 1)``.
+
+    ``n`` is the message's receive count; the delay is capped at ``max_s`` (SQS allows up to
+    12 hours). Without it, the queue's visibility timeout decides, as SQS does by default.
+    """
+
+    base_s: int = 10
+    max_s: int = 900
+
+    def delay_s(self, receive_count: int) -> int:
+        doublings = max(0, min(receive_count - 1, 30))
+        return min(self.max_s, self.base_s * (1 << doublings))
 
 
 class HeldMessages:
@@ -75,17 +93,26 @@ class HeldMessages:
 
 
 class WorkerRun:
-    """Handler threads fed from a local buffer; acks batched; poison sent to the DLQ."""
+    """Handler threads fed from a local buffer; acks batched; failures retried or dead-lettered."""
 
-    def __init__(self, app: App, *, concurrency: int, record_errors: bool) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        concurrency: int,
+        record_errors: bool,
+        retry_backoff: RetryBackoff | None = None,
+    ) -> None:
         self.app = app
         self.broker = app.broker
         self.stopping = threading.Event()
         self.held = HeldMessages(capacity=concurrency * 2 + PREFETCH_MESSAGES)
         self.acks = AckBatcher(app.broker)
+        self.heartbeat = Heartbeat(app.broker)
         self.first_error: BaseException | None = None
         self._record_errors = record_errors
-        self._ready: queue.SimpleQueue[ReceivedMessage | None] = queue.SimpleQueue()
+        self._retry_backoff = retry_backoff
+        self._ready: queue.SimpleQueue[Bundle | None] = queue.SimpleQueue()
         self._ran = 0
         self._lock = threading.Lock()
         self._threads = [
@@ -104,6 +131,7 @@ class WorkerRun:
 
     def start(self) -> None:
         self.acks.start()
+        self.heartbeat.start()
         for thread in self._threads:
             thread.start()
 
@@ -118,11 +146,13 @@ class WorkerRun:
             self.held.release(granted)
             raise
         self.held.release(granted - len(messages))
+        for message in messages:
+            self.heartbeat.track(message)
         if self.stopping.is_set():
             self.requeue(messages)
         else:
-            for message in messages:
-                self._ready.put(message)
+            for bundle in _bundles(messages):
+                self._ready.put(bundle)
         return len(messages)
 
     def stop_handlers(
@@ -144,67 +174,76 @@ class WorkerRun:
                     break
                 thread.join(_JOIN_SLICE_S)
         self.requeue(self.take_unstarted())
+        self.heartbeat.stop()
         self.acks.stop()
         return [thread.name for thread in self._threads if thread.is_alive()]
 
     def requeue(self, messages: Sequence[ReceivedMessage]) -> None:
         """Make received-but-unstarted messages visible again at once (visibility 0)."""
-        by_queue: dict[str, list[tuple[str, int]]] = {}
-        for message in messages:
-            by_queue.setdefault(message.queue_name, []).append((message.receipt, 0))
-        for queue_name, changes in by_queue.items():
-            try:
-                self.broker.change_visibility(queue_name, changes)
-            except BrokerError as exc:
-                logger.warning(
-                    "could not return %d unstarted messages to %s (%s); they come back after "
-                    "their visibility timeout",
-                    len(changes),
-                    queue_name,
-                    exc,
-                    extra={"queue": queue_name},
-                )
+        self._set_visibility(messages, 0, "return unstarted messages to")
         self.held.release(len(messages))
 
     def take_unstarted(self) -> list[ReceivedMessage]:
         unstarted: list[ReceivedMessage] = []
         while True:
             try:
-                item = self._ready.get_nowait()
+                bundle = self._ready.get_nowait()
             except queue.Empty:
                 return unstarted
-            if item is not None:
-                unstarted.append(item)
+            if bundle is not None:
+                unstarted.extend(bundle)
+
+    def _set_visibility(
+        self, messages: Sequence[ReceivedMessage], timeout_s: int, what: str
+    ) -> None:
+        by_queue: dict[str, list[tuple[str, int]]] = {}
+        for message in messages:
+            self.heartbeat.untrack(message)
+            by_queue.setdefault(message.queue_name, []).append((message.receipt, timeout_s))
+        for queue_name, changes in by_queue.items():
+            try:
+                self.broker.change_visibility(queue_name, changes)
+            except BrokerError as exc:
+                logger.warning(
+                    "could not %s %s (%d messages: %s); they come back after their visibility "
+                    "timeout",
+                    what,
+                    queue_name,
+                    len(changes),
+                    exc,
+                    extra={"queue": queue_name},
+                )
 
     def _handle_forever(self) -> None:
-        while (message := self._ready.get()) is not None:
-            try:
-                self._handle(message)
-            finally:
-                self.held.release(1)
+        while (bundle := self._ready.get()) is not None:
+            for index, message in enumerate(bundle):
+                try:
+                    succeeded = self._handle(message)
+                finally:
+                    self.heartbeat.untrack(message)
+                    self.held.release(1)
+                if not succeeded and index + 1 < len(bundle):
+                    # FIFO: later messages of the group must not overtake the failed one.
+                    self.requeue(bundle[index + 1 :])
+                    break
+            if bundle[0].group_id is not None:
+                self.acks.flush()  # the group stays locked on SQS until these are deleted
 
-    def _handle(self, message: ReceivedMessage) -> None:
+    def _handle(self, message: ReceivedMessage) -> bool:
+        """Run one message; True if it was acked (done or dead-lettered)."""
         try:
             prepared = prepare(self.app, message)
         except _POISON_ERRORS as exc:
-            self._dead_letter(message, exc)
             self._record(exc)
-            return
+            return self._dead_letter(message, exc)
         try:
             run(prepared, self.app.context_factories)
         except BaseException as exc:  # a handler must never kill the worker, whatever it raises
             self._count_run()
-            self._handler_failed(prepared, exc)
-            return
+            self._handler_failed(prepared, message, exc)
+            return False
         self._count_run()
-        self.acks.add(
-            message.queue_name,
-            PendingAck(
-                receipt=message.receipt,
-                message_id=message.message_id,
-                task_name=prepared.task.name,
-            ),
-        )
+        self._ack(message, prepared.task.name)
         logger.debug(
             "task %s (task id %s, message %s) done",
             prepared.task.name,
@@ -212,21 +251,35 @@ class WorkerRun:
             message.message_id,
             extra=_log_fields(prepared),
         )
+        return True
+
+    def _ack(self, message: ReceivedMessage, task_name: str) -> None:
+        pending = PendingAck(
+            receipt=message.receipt, message_id=message.message_id, task_name=task_name
+        )
+        self.acks.add(message.queue_name, pending)
 
     def _count_run(self) -> None:
         with self._lock:
             self._ran += 1
 
-    def _handler_failed(self, prepared: PreparedTask, exc: BaseException) -> None:
+    def _handler_failed(
+        self, prepared: PreparedTask, message: ReceivedMessage, exc: BaseException
+    ) -> None:
         task = prepared.task
+        retry_in = "after the visibility timeout"
+        if self._retry_backoff is not None:
+            delay_s = self._retry_backoff.delay_s(task.receive_count)
+            self._set_visibility([message], delay_s, "set the retry backoff on")
+            retry_in = f"in {delay_s} s"
         logger.error(
-            "task %s (task id %s, message %s, receive count %d) failed: %r; it will be retried "
-            "after the visibility timeout",
+            "task %s (task id %s, message %s, receive count %d) failed: %r; it will be retried %s",
             task.name,
             task.id,
             task.message_id,
             task.receive_count,
             exc,
+            retry_in,
             exc_info=exc,
             extra=_log_fields(prepared),
         )
@@ -246,10 +299,23 @@ class WorkerRun:
                 if self.first_error is None:
                     self.first_error = exc
 
-    def _dead_letter(self, message: ReceivedMessage, exc: Exception) -> None:
-        reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX_CHARS]
+    def _dead_letter(self, message: ReceivedMessage, exc: Exception) -> bool:
+        reason = dead_letter_reason(exc)
         fields = {"message_id": message.message_id, "queue": message.queue_name}
-        dead_letter_queue = self.broker.dead_letter_queue(message.queue_name)
+        try:
+            dead_letter_queue = self.broker.dead_letter_queue(message.queue_name)
+            if dead_letter_queue is not None:
+                copy_to_dead_letter_queue(self.broker, message, dead_letter_queue, reason)
+        except BrokerError as broker_error:
+            logger.error(
+                "poison message %s on %s could not be dead-lettered (%s); left in the queue: %s",
+                message.message_id,
+                message.queue_name,
+                broker_error,
+                reason,
+                extra=fields,
+            )
+            return False
         if dead_letter_queue is None:
             logger.error(
                 "poison message %s on %s left in the queue for its redrive policy (no "
@@ -259,34 +325,8 @@ class WorkerRun:
                 reason,
                 extra=fields,
             )
-            return
-        attributes = {
-            **message.attributes,
-            DEAD_LETTER_REASON_ATTRIBUTE: reason,
-            SOURCE_QUEUE_ATTRIBUTE: message.queue_name,
-            RECEIVE_COUNT_ATTRIBUTE: str(message.receive_count),
-        }
-        copy = OutgoingMessage(ref=message.message_id, body=message.body, attributes=attributes)
-        try:
-            self.broker.send(dead_letter_queue, [copy])
-        except BrokerError as send_error:
-            logger.error(
-                "poison message %s on %s could not be moved to %s (%s); left in the queue: %s",
-                message.message_id,
-                message.queue_name,
-                dead_letter_queue,
-                send_error,
-                reason,
-                extra=fields,
-            )
-            return
-        # Deleted only after the copy is safely in the dead-letter queue.
-        self.acks.add(
-            message.queue_name,
-            PendingAck(
-                receipt=message.receipt, message_id=message.message_id, task_name="(poison message)"
-            ),
-        )
+            return False
+        self._ack(message, "(poison message)")  # only after the copy is safely in the DLQ
         logger.error(
             "poison message %s moved from %s to %s: %s",
             message.message_id,
@@ -295,6 +335,19 @@ class WorkerRun:
             reason,
             extra=fields,
         )
+        return True
+
+
+def _bundles(messages: Sequence[ReceivedMessage]) -> list[Bundle]:
+    """One bundle per message; FIFO messages of one group together, in received order."""
+    groups: dict[str, list[ReceivedMessage]] = {}
+    bundles: list[Bundle] = []
+    for message in messages:
+        if message.group_id is None:
+            bundles.append((message,))
+        else:
+            groups.setdefault(message.group_id, []).append(message)
+    return bundles + [tuple(group) for group in groups.values()]
 
 
 def _log_fields(prepared: PreparedTask) -> dict[str, object]:

@@ -32,7 +32,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from simple_worker.errors import BrokerError
-from simple_worker.run import WorkerRun
+from simple_worker.run import RetryBackoff, WorkerRun
 
 if TYPE_CHECKING:
     from simple_worker.app import App
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 _OUTAGE_BACKOFF_MAX_S: Final = 30.0
 _IDLE_RECHECK_S: Final = 0.05
+_SIGNAL_CHECK_S: Final = 0.1
 
 
 class Worker:
@@ -53,6 +54,7 @@ class Worker:
         *,
         concurrency: int = 1,
         shutdown_grace_s: float = 30.0,
+        retry_backoff: RetryBackoff | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -60,6 +62,7 @@ class Worker:
         self.queues = tuple(queues)
         self.concurrency = concurrency
         self.shutdown_grace_s = shutdown_grace_s
+        self.retry_backoff = retry_backoff
         self._queue_names = [app.queue_name(q) for q in self.queues]
         self._stop_requested = threading.Event()
         self._hurry = threading.Event()
@@ -74,7 +77,12 @@ class Worker:
         self._stop_requested.clear()
         self._hurry.clear()
         restore_signals = self._install_signal_handlers()
-        run = WorkerRun(self.app, concurrency=self.concurrency, record_errors=False)
+        run = WorkerRun(
+            self.app,
+            concurrency=self.concurrency,
+            record_errors=False,
+            retry_backoff=self.retry_backoff,
+        )
         receivers = [
             threading.Thread(
                 target=self._receive_forever,
@@ -92,7 +100,9 @@ class Worker:
         try:
             for receiver in receivers:
                 receiver.start()
-            while not self._stop_requested.wait(0.5):
+            # Short waits: a signal delivered to another thread runs its Python handler only
+            # when the main thread wakes up.
+            while not self._stop_requested.wait(_SIGNAL_CHECK_S):
                 pass
         finally:
             self._shut_down(run, receivers)
@@ -110,7 +120,12 @@ class Worker:
         the first handler exception (or poison-message error) propagates from here, with the
         task named in an exception note, instead of only being logged.
         """
-        run = WorkerRun(self.app, concurrency=self.concurrency, record_errors=raise_errors)
+        run = WorkerRun(
+            self.app,
+            concurrency=self.concurrency,
+            record_errors=raise_errors,
+            retry_backoff=self.retry_backoff,
+        )
         run.start()
         try:
             while run.first_error is None:

@@ -35,7 +35,7 @@ def test_app_init_and_app_take_the_same_arguments() -> None:
     app = App.init(broker_url="memory://localhost?visibility_timeout=5", queue_prefix="p-")
 
     assert isinstance(app.broker, MemoryBroker)
-    assert app.broker.visibility_timeout_s == 5
+    assert app.broker.visibility_timeout_s("p-default") == 5
     assert app.queue_name("default") == "p-default"
 
 

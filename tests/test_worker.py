@@ -362,3 +362,124 @@ def test_sigterm_stops_the_worker_gracefully_and_returns_unstarted_messages() ->
     ran, visible, in_flight = (int(part.split("=")[1]) for part in result.stdout.split())
     assert 1 <= ran <= 3
     assert (visible, in_flight) == (30 - ran, 0)
+
+
+def test_a_long_task_is_not_run_twice_thanks_to_the_heartbeat() -> None:
+    app = App(broker=MemoryBroker(visibility_timeout_s=1))
+    runs = []
+
+    @app.register_task_handler("slow")
+    def slow() -> None:
+        runs.append(time.monotonic())
+        time.sleep(2.5)  # longer than two visibility timeouts
+
+    app.add_task("slow", {})
+
+    assert app.worker(concurrency=2).drain() == 1
+    assert len(runs) == 1
+
+
+def test_retry_backoff_sets_the_retry_delay_from_the_receive_count(
+    app: App, clock: ManualClock
+) -> None:
+    from simple_worker import RetryBackoff
+
+    _register_failing(app)
+    app.add_task("fails", {"reason": "x"})
+    worker = app.worker(retry_backoff=RetryBackoff(base_s=100, max_s=150))
+
+    assert worker.drain(raise_errors=False) == 1
+    clock.advance(31)  # the queue's visibility timeout is 30 s: not enough
+    assert worker.drain(raise_errors=False) == 0
+    clock.advance(70)
+    assert worker.drain(raise_errors=False) == 1  # second receive: backoff 200 s, capped at 150
+    clock.advance(149)
+    assert worker.drain(raise_errors=False) == 0
+    clock.advance(2)
+    assert worker.drain(raise_errors=False) == 1
+
+
+def test_retry_backoff_doubles_up_to_its_cap() -> None:
+    from simple_worker import RetryBackoff
+
+    backoff = RetryBackoff(base_s=10, max_s=900)
+
+    assert [backoff.delay_s(n) for n in (1, 2, 3, 4, 8, 100)] == [10, 20, 40, 80, 900, 900]
+
+
+FIFO_CONTRACT = """
+version = 1
+
+[tasks.step]
+queue = "orders.fifo"
+fifo_group = "order_id"
+[tasks.step.args]
+order_id = "str"
+seq = "int"
+"""
+
+
+def test_fifo_groups_run_in_order_and_never_two_at_once(tmp_path: pytest.TempPathFactory) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(FIFO_CONTRACT)
+    app = App(broker=MemoryBroker(), contract=contract_path)
+    seen: dict[str, list[int]] = {}
+    running: set[str] = set()
+    overlaps = []
+    lock = threading.Lock()
+
+    @app.register_task_handler("step")
+    def step(order_id: str, seq: int) -> None:
+        with lock:
+            if order_id in running:
+                overlaps.append((order_id, seq))
+            running.add(order_id)
+        time.sleep(0.001)
+        with lock:
+            running.discard(order_id)
+            seen.setdefault(order_id, []).append(seq)
+
+    with app.batch():
+        for seq in range(30):
+            for order_id in ("a", "b", "c"):
+                app.add_task("step", {"order_id": order_id, "seq": seq})
+
+    assert app.worker(concurrency=4).drain() == 90
+    assert seen == {order_id: list(range(30)) for order_id in ("a", "b", "c")}
+    assert overlaps == []
+
+
+def test_a_failure_in_a_fifo_group_holds_back_the_rest_of_the_group(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(FIFO_CONTRACT)
+    clock = ManualClock()
+    app = App(broker=MemoryBroker(clock=clock), contract=contract_path)
+    seen = []
+
+    @app.register_task_handler("step")
+    def step(order_id: str, seq: int) -> None:
+        seen.append(seq)
+        if seq == 1 and seen.count(1) == 1:
+            raise RuntimeError("first attempt at seq 1 fails")
+
+    with app.batch():
+        for seq in range(4):
+            app.add_task("step", {"order_id": "a", "seq": seq})
+
+    assert app.worker().drain(raise_errors=False) == 2  # 0, then 1 fails; 2 and 3 wait
+    clock.advance(31)
+    assert app.worker().drain(raise_errors=False) == 3
+    assert seen == [0, 1, 1, 2, 3]
+
+
+def test_fifo_deduplicates_identical_bodies(tmp_path: pytest.TempPathFactory) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(FIFO_CONTRACT)
+    app = App(broker=MemoryBroker(), contract=contract_path)
+
+    app.add_task("step", {"order_id": "a", "seq": 1})
+    app.add_task("step", {"order_id": "a", "seq": 1})
+
+    assert app.queue_counts("orders.fifo").visible == 1

@@ -14,12 +14,18 @@ import attrs
 
 @attrs.frozen(kw_only=True)
 class OutgoingMessage:
-    """A message to send. ``ref`` is the caller's id for it (the task id), used in errors."""
+    """A message to send. ``ref`` is the caller's id for it (the task id), used in errors.
+
+    ``group_id`` and ``deduplication_id`` are for FIFO queues only (SQS's MessageGroupId and
+    MessageDeduplicationId; without a deduplication id, FIFO queues deduplicate by content).
+    """
 
     ref: str
     body: str
     attributes: Mapping[str, str] = attrs.field(factory=dict)
     delay_s: int = 0
+    group_id: str | None = None
+    deduplication_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -32,6 +38,7 @@ class ReceivedMessage:
     body: str
     attributes: Mapping[str, str]
     receive_count: int
+    group_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -71,6 +78,10 @@ class Broker(Protocol):
 
     def change_visibility(self, queue_name: str, changes: Sequence[tuple[str, int]]) -> None:
         """Set the remaining visibility timeout, in seconds, of received messages."""
+        ...
+
+    def visibility_timeout_s(self, queue_name: str) -> int:
+        """The queue's visibility timeout: how long a received message stays invisible."""
         ...
 
     def dead_letter_queue(self, queue_name: str) -> str | None:

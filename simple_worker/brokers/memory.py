@@ -1,13 +1,17 @@
-"""In-process broker with the semantics of an SQS standard queue, for tests and development.
+"""In-process broker with the semantics of SQS queues, for tests and development.
 
 Like SQS: a received message stays invisible for the visibility timeout and comes back with
 its receive count incremented unless acked; delays are honoured; with ``max_receive_count``
-every queue has a dead-letter queue ``<queue>-dlq`` to which a message moves when it would be
-received once more than that. Time comes from an injectable clock, so tests can move it.
+every queue has a dead-letter queue ``<queue>-dlq`` (``<queue>-dlq.fifo``) to which a message
+moves when it would be received once more than that. Queues named ``*.fifo`` behave like SQS
+FIFO queues: messages need a group id, a group's messages come out in order and never while
+one of them is in flight, and duplicates (by deduplication id, else by body) within five
+minutes are dropped. Time comes from an injectable clock, so tests can move it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
@@ -19,10 +23,13 @@ import attrs
 
 from simple_worker.brokers.base import OutgoingMessage, QueueCounts, ReceivedMessage
 from simple_worker.clock import Clock, SystemClock
+from simple_worker.errors import BrokerError
 
 DEFAULT_VISIBILITY_TIMEOUT_S: Final = 30
 DEFAULT_MAX_MESSAGE_BYTES: Final = 1_048_576
 DEAD_LETTER_SUFFIX: Final = "-dlq"
+FIFO_SUFFIX: Final = ".fifo"
+DEDUPLICATION_WINDOW_S: Final = 300  # SQS FIFO's five-minute deduplication interval
 _LONG_POLL_S: Final = 1.0  # receives are free here; short enough for a prompt stop()
 _WAIT_SLICE_S: Final = 0.05  # re-check a manual clock this often while waiting
 
@@ -35,6 +42,7 @@ class _StoredMessage:
     visible_at_s: float
     receive_count: int = 0
     receipt: str | None = None
+    group_id: str | None = None
 
 
 class MemoryBroker:
@@ -52,7 +60,7 @@ class MemoryBroker:
             raise ValueError(f"visibility_timeout_s must be >= 0, got {visibility_timeout_s}")
         if max_receive_count is not None and max_receive_count < 1:
             raise ValueError(f"max_receive_count must be >= 1, got {max_receive_count}")
-        self.visibility_timeout_s = visibility_timeout_s
+        self.default_visibility_timeout_s = visibility_timeout_s
         self.max_receive_count = max_receive_count
         self._max_message_bytes = max_message_bytes
         self._clock: Clock = clock or SystemClock()
@@ -60,10 +68,11 @@ class MemoryBroker:
         self._changed = threading.Condition()
         self._receipt_numbers = itertools.count(1)
         self._by_receipt: dict[str, _StoredMessage] = {}
+        self._deduplication: dict[tuple[str, str], tuple[float, str]] = {}
 
     def __repr__(self) -> str:
         return (
-            f"MemoryBroker(visibility_timeout_s={self.visibility_timeout_s}, "
+            f"MemoryBroker(visibility_timeout_s={self.default_visibility_timeout_s}, "
             f"max_receive_count={self.max_receive_count})"
         )
 
@@ -80,13 +89,19 @@ class MemoryBroker:
             queue = self._queue(queue_name)
             ids = []
             for message in messages:
+                duplicate_of = self._duplicate_of(queue_name, message, now_s)
+                if duplicate_of is not None:
+                    ids.append(duplicate_of)
+                    continue
                 message_id = str(uuid.uuid4())
                 queue[message_id] = _StoredMessage(
                     message_id=message_id,
                     body=message.body,
                     attributes=dict(message.attributes),
                     visible_at_s=now_s + message.delay_s,
+                    group_id=message.group_id,
                 )
+                self._remember_for_deduplication(queue_name, message, now_s, message_id)
                 ids.append(message_id)
             self._changed.notify_all()
         return ids
@@ -125,10 +140,14 @@ class MemoryBroker:
                     message.visible_at_s = now_s + timeout_s
             self._changed.notify_all()
 
+    def visibility_timeout_s(self, queue_name: str) -> int:
+        return self.default_visibility_timeout_s
+
     def dead_letter_queue(self, queue_name: str) -> str | None:
-        if self.max_receive_count is None or queue_name.endswith(DEAD_LETTER_SUFFIX):
+        base, fifo = _split_fifo(queue_name)
+        if self.max_receive_count is None or base.endswith(DEAD_LETTER_SUFFIX):
             return None
-        return queue_name + DEAD_LETTER_SUFFIX
+        return base + DEAD_LETTER_SUFFIX + fifo
 
     def counts(self, queue_name: str) -> QueueCounts:
         now_s = self._clock.monotonic()
@@ -156,9 +175,12 @@ class MemoryBroker:
     def _take_visible(self, queue_name: str, max_messages: int) -> list[ReceivedMessage]:
         now_s = self._clock.monotonic()
         received: list[ReceivedMessage] = []
+        locked_groups = self._groups_in_flight(queue_name, now_s)
         for message in list(self._visible(queue_name, now_s)):
             if len(received) == max_messages:
                 break
+            if message.group_id in locked_groups:
+                continue  # FIFO: a group waits while one of its messages is in flight
             dead_letter_queue = self.dead_letter_queue(queue_name)
             if (
                 dead_letter_queue is not None
@@ -172,9 +194,34 @@ class MemoryBroker:
                 del self._by_receipt[message.receipt]  # the old receipt expires, as on SQS
             message.receipt = f"{message.message_id}#{next(self._receipt_numbers)}"
             self._by_receipt[message.receipt] = message
-            message.visible_at_s = now_s + self.visibility_timeout_s
+            message.visible_at_s = now_s + self.default_visibility_timeout_s
             received.append(self._view(queue_name, message))
         return received
+
+    def _groups_in_flight(self, queue_name: str, now_s: float) -> set[str]:
+        if not queue_name.endswith(FIFO_SUFFIX):
+            return set()
+        return {
+            m.group_id
+            for m in self._queue(queue_name).values()
+            if m.group_id is not None and m.receive_count > 0 and m.visible_at_s > now_s
+        }
+
+    def _duplicate_of(self, queue_name: str, message: OutgoingMessage, now_s: float) -> str | None:
+        if not queue_name.endswith(FIFO_SUFFIX):
+            return None
+        if message.group_id is None:
+            raise BrokerError(f"a message sent to FIFO queue {queue_name} needs a group id")
+        seen = self._deduplication.get((queue_name, _deduplication_key(message)))
+        if seen is None or now_s - seen[0] >= DEDUPLICATION_WINDOW_S:
+            return None
+        return seen[1]
+
+    def _remember_for_deduplication(
+        self, queue_name: str, message: OutgoingMessage, now_s: float, message_id: str
+    ) -> None:
+        if queue_name.endswith(FIFO_SUFFIX):
+            self._deduplication[(queue_name, _deduplication_key(message))] = (now_s, message_id)
 
     def _visible(self, queue_name: str, now_s: float) -> Iterator[_StoredMessage]:
         return (m for m in self._queue(queue_name).values() if m.visible_at_s <= now_s)
@@ -197,4 +244,17 @@ class MemoryBroker:
             body=message.body,
             attributes=dict(message.attributes),
             receive_count=message.receive_count,
+            group_id=message.group_id,
         )
+
+
+def _split_fifo(queue_name: str) -> tuple[str, str]:
+    if queue_name.endswith(FIFO_SUFFIX):
+        return queue_name.removesuffix(FIFO_SUFFIX), FIFO_SUFFIX
+    return queue_name, ""
+
+
+def _deduplication_key(message: OutgoingMessage) -> str:
+    if message.deduplication_id is not None:
+        return message.deduplication_id
+    return hashlib.sha256(message.body.encode()).hexdigest()

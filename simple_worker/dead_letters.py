@@ -1,0 +1,40 @@
+"""Moving a poison message to its queue's dead-letter queue, with the reason attached."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from simple_worker.brokers.base import Broker, OutgoingMessage, ReceivedMessage
+from simple_worker.wire import DEAD_LETTER_REASON_ATTRIBUTE
+
+SOURCE_QUEUE_ATTRIBUTE: Final = "simple_worker.source_queue"
+RECEIVE_COUNT_ATTRIBUTE: Final = "simple_worker.receive_count"
+REASON_MAX_CHARS: Final = 1000
+
+
+def dead_letter_reason(exc: BaseException) -> str:
+    """The reason recorded on a dead-lettered message: the error's type and message, bounded."""
+    return f"{type(exc).__name__}: {exc}"[:REASON_MAX_CHARS]
+
+
+def copy_to_dead_letter_queue(
+    broker: Broker, message: ReceivedMessage, dead_letter_queue: str, reason: str
+) -> None:
+    """Send a copy of ``message`` to ``dead_letter_queue`` saying why (raises ``BrokerError``).
+
+    The caller deletes the original only after this returned, so a failure here loses nothing.
+    """
+    attributes = {
+        **message.attributes,
+        DEAD_LETTER_REASON_ATTRIBUTE: reason,
+        SOURCE_QUEUE_ATTRIBUTE: message.queue_name,
+        RECEIVE_COUNT_ATTRIBUTE: str(message.receive_count),
+    }
+    copy = OutgoingMessage(
+        ref=message.message_id,
+        body=message.body,
+        attributes=attributes,
+        group_id=message.group_id,
+        deduplication_id=message.message_id if message.group_id is not None else None,
+    )
+    broker.send(dead_letter_queue, [copy])
