@@ -150,9 +150,25 @@ class Contract:
     records: Mapping[str, Record] = attrs.field(factory=dict)
     source: str = "<contract>"
     """Where it came from (a file path), for error messages and generated headers."""
+    record_classes: Mapping[str, type] = attrs.field(eq=False, factory=dict, repr=False)
+    """Record name to the (attrs) class handlers receive; not part of the contract's identity."""
 
     def task(self, name: str) -> Task | None:
         return self.tasks.get(name)
+
+
+def referenced_record(type_: TypeExpr) -> str | None:
+    """The record a type refers to (``list[Address] | None``: Address), if any.
+
+    There is at most one: the only union is ``T | None``.
+    """
+    while isinstance(type_, ListType | DictType | OptionalType):
+        type_ = type_.item if isinstance(type_, ListType) else _inner(type_)
+    return type_.name if isinstance(type_, RecordRef) else None
+
+
+def _inner(type_: DictType | OptionalType) -> TypeExpr:
+    return type_.value if isinstance(type_, DictType) else type_.inner
 
 
 def _render_literal(value: str | int | bool) -> str:
