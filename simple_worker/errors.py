@@ -12,12 +12,14 @@ The tree (each error is also the matching builtin where one fits, so callers can
     ├── ContractError (ValueError)              a contract file that cannot be loaded
     ├── BrokerURLError (ValueError)             a broker URL that cannot be understood
     └── BrokerError                             the broker failed (network, permissions, ...)
-        └── QueueNotFoundError (LookupError)    a queue that does not exist
+        ├── QueueNotFoundError (LookupError)    a queue that does not exist
+        └── BatchSendError                      some messages of a send failed, the others went
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 
 class SimpleWorkerError(Exception):
@@ -49,7 +51,7 @@ class DuplicateHandlerError(SimpleWorkerError, ValueError):
 
 
 class HandlerSignatureError(SimpleWorkerError, TypeError):
-    """A handler whose parameters do not fit the task (positional-only, *args, contract mismatch)."""
+    """A handler whose parameters cannot fit the task (*args, positional-only, contract mismatch)."""
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
@@ -104,3 +106,36 @@ class QueueNotFoundError(BrokerError, LookupError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class SendFailure(NamedTuple):
+    """One message a batch send could not deliver: the caller's ``ref`` and the service's reason."""
+
+    ref: str
+    code: str
+    message: str
+
+
+class BatchSendError(BrokerError):
+    """Some messages of a send were not delivered; every other message was (do not re-send those).
+
+    ``failures`` lists the undelivered messages by ``ref``; ``sent_message_ids`` maps the ref of
+    every delivered message to its message id.
+    """
+
+    def __init__(
+        self,
+        queue_name: str,
+        failures: Sequence[SendFailure],
+        sent_message_ids: Mapping[str, str],
+    ) -> None:
+        self.queue_name = queue_name
+        self.failures = tuple(failures)
+        self.sent_message_ids = dict(sent_message_ids)
+        total = len(self.failures) + len(self.sent_message_ids)
+        header = (
+            f"{len(self.failures)} of {total} messages could not be sent to queue "
+            f"{queue_name!r} ({len(self.sent_message_ids)} were sent: do not re-send those)"
+        )
+        lines = "".join(f"\n  {f.ref}: {f.code}: {f.message}" for f in self.failures)
+        super().__init__(header + lines)

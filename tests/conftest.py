@@ -1,10 +1,13 @@
-"""Shared fixtures: apps on a fresh memory broker with a manual clock."""
+"""Shared fixtures: apps on a fresh memory broker with a manual clock; a moto SQS server."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from simple_worker import App, ManualClock, MemoryBroker
+from tests.sqs_server import MotoSqs, moto_sqs
 
 
 @pytest.fixture
@@ -20,3 +23,10 @@ def broker(clock: ManualClock) -> MemoryBroker:
 @pytest.fixture
 def app(broker: MemoryBroker) -> App:
     return App(queue_prefix="test-", broker=broker)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoSqs]:
+    """One moto SQS server on 127.0.0.1 for the whole session (tests use fresh queue names)."""
+    with moto_sqs() as server:
+        yield server
