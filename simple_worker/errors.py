@@ -51,7 +51,7 @@ class DuplicateHandlerError(SimpleWorkerError, ValueError):
 
 
 class HandlerSignatureError(SimpleWorkerError, TypeError):
-    """A handler whose parameters cannot fit the task (*args, positional-only, contract mismatch)."""
+    """A handler whose parameters cannot fit its task (*args, positional-only, contract)."""
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)

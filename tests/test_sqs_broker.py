@@ -416,7 +416,7 @@ def test_the_endpoint_comes_from_aws_endpoint_url_sqs(
         (
             "sqs://?regoin=x",
             "unknown option 'regoin' in broker URL sqs://?...; allowed: region, endpoint_url, "
-            "profile, max_attempts, connect_timeout, read_timeout, max_connections",
+            "profile, max_attempts, connect_timeout, read_timeout, max_connections, wait_time",
         ),
         ("sqs://h:1?endpoint_url=http://x", "gives both a host and ?endpoint_url=; give one"),
         ("sqs://h:notaport", "broker URL sqs://h:notaport has an invalid port"),
@@ -477,3 +477,10 @@ def _url_error(url: str) -> BrokerURLError:
     except BrokerURLError as exc:
         return exc
     raise AssertionError(f"no error for {url}")
+
+
+def test_wait_time_sets_the_long_poll() -> None:
+    assert broker_from_url("sqs://127.0.0.1:1?wait_time=2").long_poll_s == 2.0
+    assert broker_from_url("sqs://127.0.0.1:1").long_poll_s == 20.0
+    with pytest.raises(BrokerURLError, match="long_poll_s must be 1 to 20 seconds, got 21"):
+        broker_from_url("sqs://127.0.0.1:1?wait_time=21")

@@ -73,10 +73,25 @@ def _run_until(worker: Worker, condition: Callable[[], bool], timeout_s: float) 
         assert not runner.is_alive(), "the worker did not stop"
 
 
+# Tests that stop workers use short long polls: a stop waits for the current poll to return.
+QUICK_POLL = "wait_time=1"
+
+
 @pytest.fixture
 def app_on_moto(moto_server: MotoSqs) -> Iterator[App]:
+    """An app on a fresh queue (visibility 2 s, DLQ after 2 receives), polling for 1 s."""
     prefix = _prefix()
     _create_queue(moto_server, f"{prefix}default", max_receive_count=2, visibility_timeout_s=2)
+    app = App(broker_url=moto_server.broker_url(QUICK_POLL), queue_prefix=prefix)
+    yield app
+    app.broker.close()
+
+
+@pytest.fixture
+def app_polling_20s(moto_server: MotoSqs) -> Iterator[App]:
+    """An app on a fresh queue with the production long poll of 20 s."""
+    prefix = _prefix()
+    _create_queue(moto_server, f"{prefix}default")
     app = App(broker_url=moto_server.broker_url(), queue_prefix=prefix)
     yield app
     app.broker.close()
@@ -88,40 +103,48 @@ def _api_calls(app: App) -> Counter[str]:
 
 
 def test_a_thousand_batched_tasks_with_concurrency_8_cost_under_035_calls_each(
-    app_on_moto: App,
+    app_polling_20s: App,
 ) -> None:
+    app = app_polling_20s
     runs: Counter[int] = Counter()
     lock = threading.Lock()
 
-    @app_on_moto.register_task_handler("work")
+    @app.register_task_handler("work")
     def work(i: int) -> None:
         with lock:
             runs[i] += 1
 
-    with app_on_moto.batch():
-        for i in range(1000):
-            app_on_moto.add_task("work", {"i": i})
-    worker = app_on_moto.worker(concurrency=8)
-    _run_until(worker, lambda: len(runs) == 1000, timeout_s=120)
+    def produce_while_consuming() -> None:
+        # moto slows down as a queue grows, so keep the backlog near 200 (moto's cost, not ours).
+        for first in range(0, 1000, 200):
+            _wait_for(lambda: first - len(runs) < 100, timeout_s=60)
+            with app.batch():
+                for i in range(first, first + 200):
+                    app.add_task("work", {"i": i})
 
-    calls = _api_calls(app_on_moto)
+    producer = threading.Thread(target=produce_while_consuming, name="test-producer")
+    producer.start()
+    _run_until(app.worker(concurrency=8), lambda: len(runs) == 1000, timeout_s=120)
+    producer.join(5)
+
+    calls = _api_calls(app)
     duplicates = sum(runs.values()) - len(runs)
     print(f"API calls by action: {dict(calls)}; duplicates: {duplicates}")
     assert sorted(runs) == list(range(1000))
     assert duplicates <= 10  # moto may hand a message out twice; our worker never does
     assert calls["SendMessageBatch"] == 100
     assert sum(calls.values()) / 1000 <= 0.35
-    assert app_on_moto.queue_counts("default").visible == 0
+    assert app.queue_counts("default").visible == 0
 
 
-def test_an_idle_worker_long_polls(app_on_moto: App) -> None:
-    @app_on_moto.register_task_handler("work")
+def test_an_idle_worker_long_polls(app_polling_20s: App) -> None:
+    @app_polling_20s.register_task_handler("work")
     def work(i: int) -> None:
         pass
 
-    _run_until(app_on_moto.worker(), lambda: False, timeout_s=30)
+    _run_until(app_polling_20s.worker(), lambda: False, timeout_s=30)
 
-    receives = _api_calls(app_on_moto)["ReceiveMessage"]
+    receives = _api_calls(app_polling_20s)["ReceiveMessage"]
     assert 1 <= receives <= 3  # 20 s long polls: 2 started in 30 s, 2 per period at most
 
 
@@ -133,7 +156,7 @@ def _spawn_worker(moto: MotoSqs, prefix: str, results: Path, *extra: str) -> sub
             "-m",
             "tests.worker_process",
             "--broker",
-            moto.broker_url(),
+            moto.broker_url(QUICK_POLL),
             "--prefix",
             prefix,
             "--results",
@@ -242,9 +265,9 @@ def test_poison_goes_to_the_dlq_at_once_and_a_failing_task_after_max_receives(
         raise RuntimeError(reason)
 
     app_on_moto.add_task("fails", {"reason": "always"})
-    queue_url = moto_server.client.get_queue_url(
-        QueueName=app_on_moto.queue_name("default")
-    )["QueueUrl"]
+    queue_url = moto_server.client.get_queue_url(QueueName=app_on_moto.queue_name("default"))[
+        "QueueUrl"
+    ]
     moto_server.client.send_message(QueueUrl=queue_url, MessageBody="definitely not json")
 
     _run_until(
@@ -254,9 +277,9 @@ def test_poison_goes_to_the_dlq_at_once_and_a_failing_task_after_max_receives(
     )
 
     assert attempts == {"always": 2}  # maxReceiveCount=2, then SQS's redrive
-    dlq_url = moto_server.client.get_queue_url(
-        QueueName=app_on_moto.queue_name("default-dlq")
-    )["QueueUrl"]
+    dlq_url = moto_server.client.get_queue_url(QueueName=app_on_moto.queue_name("default-dlq"))[
+        "QueueUrl"
+    ]
     dead = moto_server.client.receive_message(
         QueueUrl=dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     )["Messages"]
@@ -310,7 +333,9 @@ def test_fifo_keeps_the_order_within_a_group(moto_server: MotoSqs, tmp_path: Pat
     )
     contract_path = tmp_path / "tasks.toml"
     contract_path.write_text(FIFO_CONTRACT)
-    app = App(broker_url=moto_server.broker_url(), queue_prefix=prefix, contract=contract_path)
+    app = App(
+        broker_url=moto_server.broker_url(QUICK_POLL), queue_prefix=prefix, contract=contract_path
+    )
     seen: dict[str, list[int]] = {}
     lock = threading.Lock()
 

@@ -103,6 +103,7 @@ class SqsBroker:
         connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
         read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
         max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
+        long_poll_s: int = LONG_POLL_S,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
@@ -113,12 +114,15 @@ class SqsBroker:
                 f"read_timeout_s must be more than the {LONG_POLL_S} s long poll, "
                 f"got {read_timeout_s}"
             )
+        if not 1 <= long_poll_s <= MAX_WAIT_S:
+            raise ValueError(f"long_poll_s must be 1 to {MAX_WAIT_S} seconds, got {long_poll_s}")
         if max_pool_connections < 1:
             raise ValueError(f"max_pool_connections must be >= 1, got {max_pool_connections}")
         self.region = region
         self.endpoint_url = endpoint_url
         self.profile = profile
         self._access_key_id = access_key_id
+        self._long_poll_s = long_poll_s
         self._secret_access_key = secret_access_key
         self._config = Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
@@ -146,7 +150,7 @@ class SqsBroker:
 
     @property
     def long_poll_s(self) -> float:
-        return float(LONG_POLL_S)
+        return float(self._long_poll_s)
 
     def max_message_bytes(self, queue_name: str) -> int:
         return self._info(queue_name).max_message_bytes

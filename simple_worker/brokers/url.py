@@ -28,6 +28,7 @@ _SQS_OPTIONS = (
     "connect_timeout",
     "read_timeout",
     "max_connections",
+    "wait_time",
 )
 
 
@@ -73,6 +74,7 @@ def _sqs_broker(url: str) -> Broker:
             max_pool_connections=_whole(
                 url, options, "max_connections", sqs.DEFAULT_MAX_POOL_CONNECTIONS
             ),
+            long_poll_s=_whole(url, options, "wait_time", sqs.LONG_POLL_S),
         )
     except ValueError as exc:
         raise BrokerURLError(f"broker URL {redacted_url(url)}: {exc}") from None
