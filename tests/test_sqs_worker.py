@@ -117,7 +117,7 @@ def test_a_thousand_batched_tasks_with_concurrency_8_cost_under_035_calls_each(
     def produce_while_consuming() -> None:
         # moto slows down as a queue grows, so keep the backlog near 200 (moto's cost, not ours).
         for first in range(0, 1000, 200):
-            _wait_for(lambda: first - len(runs) < 100, timeout_s=60)
+            _wait_for(lambda produced=first: produced - len(runs) < 100, timeout_s=60)
             with app.batch():
                 for i in range(first, first + 200):
                     app.add_task("work", {"i": i})
