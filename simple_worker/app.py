@@ -16,6 +16,8 @@ from simple_worker.brokers.url import broker_from_url, redacted_url
 from simple_worker.contract import Contract, check_queue_name, load_contract
 from simple_worker.contract.model import DEFAULT_QUEUE
 from simple_worker.errors import (
+    BatchSendError,
+    BrokerError,
     ContractError,
     DuplicateHandlerError,
     HandlerSignatureError,
@@ -176,7 +178,7 @@ class App:
         if pending is not None:
             pending.append((queue_name, message))
         else:
-            self._broker.send(queue_name, [message])
+            self._send(queue_name, [message])
         logger.debug(
             "enqueued task %s (task id %s) on %s",
             name,
@@ -205,8 +207,26 @@ class App:
         by_queue: dict[str, list[OutgoingMessage]] = {}
         for queue_name, message in pending:
             by_queue.setdefault(queue_name, []).append(message)
+        sent = 0
         for queue_name, messages in by_queue.items():
+            try:
+                self._send(queue_name, messages)
+            except BrokerError as exc:
+                if sent:
+                    exc.add_note(f"{sent} tasks of this batch were sent to other queues before")
+                raise
+            sent += len(messages)
+
+    def _send(self, queue_name: str, messages: list[OutgoingMessage]) -> None:
+        """Send through the broker; a failure names every task id that was not sent."""
+        try:
             self._broker.send(queue_name, messages)
+        except BatchSendError:
+            raise  # already lists exactly which tasks were not sent
+        except BrokerError as exc:
+            task_ids = ", ".join(message.ref for message in messages)
+            exc.add_note(f"not sent to {queue_name}: {len(messages)} tasks (task ids {task_ids})")
+            raise
 
     def worker(
         self,

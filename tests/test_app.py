@@ -264,3 +264,32 @@ def test_payload_json_round_trips_unchanged(app: App, broker: MemoryBroker) -> N
 
     (message,) = broker.messages("test-default")
     assert json.loads(message.body)["task_payload"]["data"] == data
+
+
+class _RefusingBroker(MemoryBroker):
+    """A memory broker whose sends fail, as when SQS cannot be reached."""
+
+    def send(self, queue_name: str, messages: object) -> list[str]:  # type: ignore[override]
+        raise simple_worker.errors.BrokerError("SendMessage failed: connection refused")
+
+
+def test_a_failed_send_names_the_task_that_was_not_sent() -> None:
+    app = App(broker=_RefusingBroker())
+    _register_add(app)
+
+    with pytest.raises(simple_worker.errors.BrokerError) as caught:
+        app.add_task("add", {"a": 1})
+
+    (note,) = caught.value.__notes__
+    assert note.startswith("not sent to default: 1 tasks (task ids ")
+
+
+def test_a_failed_batch_names_every_task_that_was_not_sent() -> None:
+    app = App(broker=_RefusingBroker())
+    _register_add(app)
+    ids = []
+
+    with pytest.raises(simple_worker.errors.BrokerError) as caught, app.batch():
+        ids = [app.add_task("add", {"a": i}) for i in range(3)]
+
+    assert caught.value.__notes__ == [f"not sent to default: 3 tasks (task ids {', '.join(ids)})"]

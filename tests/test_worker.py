@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simple_worker import App, ManualClock, MemoryBroker, RunningTask
+from simple_worker import App, BrokerError, ManualClock, MemoryBroker, RunningTask
 from simple_worker.brokers.base import OutgoingMessage
 from simple_worker.wire import DEAD_LETTER_REASON_ATTRIBUTE
 
@@ -483,3 +483,76 @@ def test_fifo_deduplicates_identical_bodies(tmp_path: pytest.TempPathFactory) ->
     app.add_task("step", {"order_id": "a", "seq": 1})
 
     assert app.queue_counts("orders.fifo").visible == 1
+
+
+class _FlakyBroker(MemoryBroker):
+    """Receives fail ``failures`` times (an outage), then work again."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures_left = failures
+
+    def receive(self, queue_name: str, *, max_messages: int, wait_s: float) -> list:  # type: ignore[type-arg]
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise BrokerError("ReceiveMessage failed: connection refused")
+        return super().receive(queue_name, max_messages=max_messages, wait_s=wait_s)
+
+
+def test_the_receive_loop_survives_an_outage_and_logs_it_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = _FlakyBroker(failures=2)
+    app = App(broker=broker)
+    done = threading.Event()
+
+    @app.register_task_handler("t")
+    def t() -> None:
+        done.set()
+
+    app.add_task("t", {})
+    worker = app.worker()
+    _stop_when(worker.stop, done.is_set, timeout_s=15)
+    with caplog.at_level(logging.INFO, logger="simple_worker"):
+        worker.start()
+
+    assert done.is_set()
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("cannot receive from default" in m for m in messages) == 1
+    assert sum("receiving from default again after" in m for m in messages) == 1
+
+
+CONTRACT = """
+version = 1
+
+[tasks.greet]
+[tasks.greet.args]
+name = "str"
+times = { type = "int", default = 1 }
+"""
+
+
+def test_with_a_contract_a_bad_payload_is_poison_and_defaults_are_filled(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(CONTRACT)
+    app = App(broker=MemoryBroker(max_receive_count=3), contract=contract_path)
+    calls = []
+
+    @app.register_task_handler("greet")
+    def greet(name: str, times: int) -> None:
+        calls.append((name, times))
+
+    # An old producer (0.2.x) that does not know `times`, and one that sends a wrong type.
+    for payload in ('{"name": "ann"}', '{"name": 5}'):
+        body = '{"task_name": "greet", "task_payload": ' + payload + "}"
+        app.broker.send("default", [OutgoingMessage(ref="x", body=body)])
+
+    assert app.worker().drain(raise_errors=False) == 1
+    assert calls == [("ann", 1)]
+    (dead,) = app.broker.messages("default-dlq")  # type: ignore[attr-defined]
+    assert dead.attributes[DEAD_LETTER_REASON_ATTRIBUTE] == (
+        "PayloadValidationError: invalid payload for task 'greet' (1 problem)\n"
+        "  name: expected str, got int (5)"
+    )
