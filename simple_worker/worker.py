@@ -74,6 +74,9 @@ class Worker:
         """Process messages until ``stop()``, SIGTERM or SIGINT; then shut down gracefully."""
         if not self.queues:
             raise ValueError("this worker has no queues: register a handler or pass queues=[...]")
+        for queue_name in self._queue_names:
+            # Fail fast (QueueNotFoundError, bad credentials) instead of retrying forever.
+            self.app.broker.visibility_timeout_s(queue_name)
         self._stop_requested.clear()
         self._hurry.clear()
         restore_signals = self._install_signal_handlers()

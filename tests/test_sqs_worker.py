@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from simple_worker import App, Worker
+from simple_worker import App, QueueNotFoundError, Worker
 from simple_worker.brokers.sqs import SqsBroker
 from simple_worker.wire import DEAD_LETTER_REASON_ATTRIBUTE
 from tests.sqs_server import MotoSqs
@@ -355,3 +355,14 @@ def test_fifo_keeps_the_order_within_a_group(moto_server: MotoSqs, tmp_path: Pat
     )
 
     assert seen == {order_id: list(range(15)) for order_id in ("a", "b", "c")}
+
+
+def test_a_worker_on_a_missing_queue_fails_at_start(moto_server: MotoSqs) -> None:
+    app = App(broker_url=moto_server.broker_url(QUICK_POLL), queue_prefix=_prefix())
+
+    @app.register_task_handler("work")
+    def work(i: int) -> None:
+        pass
+
+    with pytest.raises(QueueNotFoundError, match="default"):
+        app.worker().start()
