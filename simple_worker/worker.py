@@ -91,6 +91,7 @@ class Worker:
                 target=self._receive_forever,
                 args=(run, queue_name),
                 name=f"simple-worker-receiver-{queue_name}",
+                daemon=True,  # joined on shutdown, except after a second signal
             )
             for queue_name in self._queue_names
         ]
@@ -153,13 +154,14 @@ class Worker:
         while not run.stopping.is_set():
             try:
                 run.receive_into_buffer(queue_name, wait_s=self.app.broker.long_poll_s, block=True)
-            except BrokerError as exc:
+            except Exception as exc:  # the receive loop must survive anything the broker raises
                 if outage_started_s is None:
                     outage_started_s = time.monotonic()
                     logger.error(
                         "cannot receive from %s (%s); retrying with backoff until it recovers",
                         queue_name,
                         exc,
+                        exc_info=not isinstance(exc, BrokerError),  # a bug: show where
                         extra={"queue": queue_name},
                     )
                 run.stopping.wait(backoff_s)
@@ -179,7 +181,10 @@ class Worker:
         run.stopping.set()
         still_running = run.stop_handlers(grace_s=self.shutdown_grace_s, hurry=self._hurry)
         for receiver in receivers:
-            receiver.join()
+            # Each finishes its current long poll; after a second signal, nobody waits for it
+            # (what that poll returns stays invisible until its visibility timeout: not lost).
+            while receiver.is_alive() and not self._hurry.is_set():
+                receiver.join(_SIGNAL_CHECK_S)
         run.requeue(run.take_unstarted())
         if still_running:
             logger.warning(

@@ -556,3 +556,39 @@ def test_with_a_contract_a_bad_payload_is_poison_and_defaults_are_filled(
         "PayloadValidationError: invalid payload for task 'greet' (1 problem)\n"
         "  name: expected str, got int (5)"
     )
+
+
+def test_a_second_sigterm_stops_without_waiting_for_running_tasks() -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        from simple_worker import App
+
+        app = App.init(broker_url="memory://localhost")
+        started = threading.Event()
+
+        @app.register_task_handler("stuck")
+        def stuck():
+            started.set()
+            time.sleep(60)
+
+        def signal_twice():
+            started.wait(10)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        app.add_task("stuck", {})
+        threading.Thread(target=signal_twice, daemon=True).start()
+        began = time.monotonic()
+        app.worker(shutdown_grace_s=60).start()
+        print(f"stopped after {time.monotonic() - began:.1f} s", flush=True)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.split()[2]) < 5
+    assert "second signal: stopping without waiting for running tasks" in result.stderr
