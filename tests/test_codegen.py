@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -309,3 +310,49 @@ def test_generated_code_passes_ruff_check_and_format(checked_packages: Path) -> 
         checked_packages,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+# --- deprecation in the generated producers ----------------------------------------------------
+
+
+@pytest.fixture
+def deprecated_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    shutil.copytree(CASES_DIR / "deprecated" / "expected", tmp_path / "golden_deprecated")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "golden_deprecated", raising=False)
+    return importlib.import_module("golden_deprecated")
+
+
+def test_a_deprecated_task_warns_when_produced(deprecated_package: ModuleType) -> None:
+    app = RecordingApp()
+    with pytest.warns(DeprecationWarning, match="send_mail_old: use send_email") as caught:
+        deprecated_package.Producers(app).send_mail_old(to="a@example.com")
+    assert [w.filename for w in caught] == [__file__]
+    assert app.sent == [("send_mail_old", {"to": "a@example.com", "retries": 3}, 0)]
+
+
+def test_a_deprecated_argument_warns_only_when_passed(deprecated_package: ModuleType) -> None:
+    app = RecordingApp()
+    producers = deprecated_package.Producers(app)
+    with pytest.warns(DeprecationWarning, match="'legacy_id' is deprecated") as caught:
+        producers.send_email(to="a@example.com", legacy_id=1)
+    assert len(caught) == 1
+    assert caught[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match="is deprecated") as caught:
+        producers.send_email(to="a@example.com", legacy_id=1, cc=["b@example.com"])
+    assert sorted(str(w.message).split(":")[1] for w in caught) == [
+        " argument 'cc' is deprecated",
+        " argument 'legacy_id' is deprecated",
+    ]
+    assert app.sent[0][1]["cc"] == []
+    assert app.sent[1][1]["cc"] == ["b@example.com"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DeprecationWarning):
+            producers.send_email(to="a@example.com", legacy_id=1)
+
+
+def test_deprecations_are_in_the_producer_docstring(deprecated_package: ModuleType) -> None:
+    doc = deprecated_package.Producers.send_email.__doc__
+    assert "cc: put every recipient in to" in doc
+    assert "type checkers cannot flag a" in doc

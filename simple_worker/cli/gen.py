@@ -1,35 +1,170 @@
-"""``simple-worker-gen``: generate the typed package for a contract, or check it is up to date.
+"""``simple-worker-gen``: generate the typed package for a contract, check a contract change, or
+export its JSON Schema.
 
-Usage: ``simple-worker-gen CONTRACT [--out DIR] [--check] [--debug]``. Exit status: 0 done (or
-up to date), 1 ``--check`` found stale files, 2 the contract or the output could not be used.
-Later subcommands (``compat OLD NEW``, ``schema FILE``) dispatch on the first argument.
+Usage::
+
+    simple-worker-gen CONTRACT [--out DIR] [--check] [--debug]
+    simple-worker-gen compat OLD NEW [--mode full|backward|forward] [--format text|json]
+    simple-worker-gen compat --against REV NEW [--mode ...] [--format ...]
+    simple-worker-gen schema CONTRACT [-o FILE]
+
+Exit status: 0 done (generated, up to date, no breaking change, schema written); 1 ``--check``
+found stale files, or ``compat`` found a change that breaks a direction the mode checks; 2 a
+contract, a git revision or the output could not be used. Subcommands dispatch on the first
+argument; any other first argument is a contract path.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 from simple_worker.codegen import DEFAULT_OUT, HEADER_PREFIX, generate, regenerate_command
-from simple_worker.contract import load_contract_text
+from simple_worker.compat import MODES, Mode, compare, render_json, render_text
+from simple_worker.contract import Contract, load_contract, load_contract_text
 from simple_worker.errors import ContractError
+from simple_worker.schema import message_schema
 
 PROG: Final = "simple-worker-gen"
 EXIT_OK: Final = 0
 EXIT_STALE: Final = 1
 EXIT_ERROR: Final = 2
-
-# Subcommand name -> its main(argv); a first argument not named here is a contract path.
-_SUBCOMMANDS: Final[Mapping[str, Callable[[Sequence[str]], int]]] = MappingProxyType({})
+EXIT_BREAKING: Final = 1
+_GIT_TIMEOUT_S: Final = 60.0
 
 
 class _UsageError(Exception):
     """A problem the user can fix; printed as one line, without a traceback."""
+
+
+def _compat_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} compat",
+        description="List every change between two contracts, whether it breaks queued "
+        "messages or a rolling deploy, and the safe sequence of deploys for a breaking one.",
+    )
+    parser.add_argument(
+        "contracts",
+        nargs="+",
+        metavar="CONTRACT",
+        help="OLD NEW, or only NEW with --against",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="read the old contract from this git revision of NEW's path (e.g. origin/main)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default="full",
+        help="backward: old messages reach new workers; forward: new messages reach old "
+        "workers; full: both (default)",
+    )
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    return parser
+
+
+def _compat_main(argv: Sequence[str]) -> int:
+    try:
+        options = _compat_parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        old, new, old_label, new_label = _compat_contracts(options.contracts, options.against)
+    except (_UsageError, ContractError, OSError) as exc:
+        if options.debug:
+            raise
+        print(f"{PROG} compat: error: {_message(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    mode = cast(Mode, options.mode)
+    findings = compare(old, new)
+    render = render_json if options.format == "json" else render_text
+    sys.stdout.write(render(findings, mode=mode, old=old_label, new=new_label))
+    return EXIT_BREAKING if any(item.breaking_in(mode) for item in findings) else EXIT_OK
+
+
+def _compat_contracts(
+    paths: Sequence[str], against: str | None
+) -> tuple[Contract, Contract, str, str]:
+    if against is None:
+        if len(paths) != 2:
+            raise _UsageError("give two contracts, OLD NEW (or NEW with --against REV)")
+        return load_contract(paths[0]), load_contract(paths[1]), paths[0], paths[1]
+    if len(paths) != 1:
+        raise _UsageError("with --against REV, give only the NEW contract")
+    new_path = paths[0]
+    new = load_contract(new_path)
+    label = f"{new_path}@{against}"
+    old = load_contract_text(_git_show(against, Path(new_path)), source=label)
+    return old, new, label, new_path
+
+
+def _git_show(rev: str, path: Path) -> str:
+    """The file's text at ``rev``, read with ``git show`` in the repository holding it."""
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise _UsageError(f"cannot use {path}: no such directory {directory}")
+    try:
+        result = subprocess.run(
+            ["git", "show", f"{rev}:./{path.name}"],
+            cwd=directory,
+            capture_output=True,
+            check=False,
+            timeout=_GIT_TIMEOUT_S,
+        )
+    except FileNotFoundError as exc:
+        raise _UsageError("cannot run git: it is not installed or not on PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise _UsageError(f"git show {rev}:{path} did not finish in {_GIT_TIMEOUT_S:g} s") from exc
+    if result.returncode != 0:
+        reason = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        detail = reason[0].removeprefix("fatal: ") if reason else f"exit {result.returncode}"
+        raise _UsageError(f"cannot read {path} at git revision {rev!r}: {detail}")
+    try:
+        return result.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"{path} at {rev}: not valid UTF-8 (byte {exc.start})") from exc
+
+
+def _schema_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} schema",
+        description="Write a JSON Schema (draft 2020-12) of the message bodies of every task.",
+    )
+    parser.add_argument("contract", help="the contract file, e.g. contracts/tasks.toml")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        text = json.dumps(message_schema(load_contract(options.contract)), indent=2) + "\n"
+        if options.output is None:
+            sys.stdout.write(text)
+        else:
+            Path(options.output).write_text(text, encoding="utf-8")
+    except (ContractError, OSError) as exc:
+        if options.debug:
+            raise
+        print(f"{PROG} schema: error: {_message(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+# Subcommand name -> its main(argv); a first argument not named here is a contract path.
+_SUBCOMMANDS: Final[Mapping[str, Callable[[Sequence[str]], int]]] = MappingProxyType(
+    {"compat": _compat_main, "schema": _schema_main}
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +180,8 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Generate typed producers, handler protocols and task references "
         "from a task contract (TOML).",
+        epilog=f"Other commands: '{PROG} compat --help' (breaking-change checker), "
+        f"'{PROG} schema --help' (JSON Schema of the messages).",
     )
     parser.add_argument("contract", help="the contract file, e.g. contracts/tasks.toml")
     parser.add_argument(

@@ -211,6 +211,19 @@ def string_lines(text: str, indent: str, prefix: str) -> list[str]:
     return lines
 
 
+def string_call_lines(function: str, text: str, indent: str) -> list[str]:
+    """``function("text")`` with one string argument, laid out as ruff does (pieces if long)."""
+    literal = python_string(text)
+    inner = indent + INDENT
+    if len(f"{indent}{function}({literal})") <= LINE_LENGTH:
+        return [f"{indent}{function}({literal})"]
+    if len(inner + literal) <= LINE_LENGTH:
+        return [f"{indent}{function}(", inner + literal, f"{indent})"]
+    room = LINE_LENGTH - len(inner)
+    pieces = [piece for line in text.splitlines(keepends=True) for piece in _pieces(line, room)]
+    return [f"{indent}{function}(", *(inner + python_string(p) for p in pieces), f"{indent})"]
+
+
 def _pieces(line: str, room: int) -> list[str]:
     """``line`` cut into pieces whose literals fit ``room``, after a space where one is near."""
     pieces = []
