@@ -27,6 +27,7 @@ from simple_worker.errors import (
 )
 from simple_worker.handler_check import contract_signature_problems
 from simple_worker.handlers import Handler, Registration, describe, inspect_handler
+from simple_worker.provenance import fingerprint_attributes
 from simple_worker.run import RetryBackoff
 from simple_worker.taskref import TaskRef
 from simple_worker.validation import ContractValidator
@@ -71,6 +72,7 @@ class App:
         self._broker = broker if broker is not None else broker_from_url(broker_url)
         self.contract = _load(contract)
         self._validator = ContractValidator(self.contract) if self.contract else None
+        self._fingerprints = fingerprint_attributes(self.contract) if self.contract else {}
         self._registrations: dict[str, Registration] = {}
         self._context_factories: list[ContextFactory] = []
         self._batches = threading.local()
@@ -168,7 +170,7 @@ class App:
         message = OutgoingMessage(
             ref=task_id,
             body=encode_body(name, wire_payload),
-            attributes={TASK_ID_ATTRIBUTE: task_id},
+            attributes={TASK_ID_ATTRIBUTE: task_id, **self._fingerprints.get(name, {})},
             delay_s=delay_seconds,
             group_id=group_id,
             deduplication_id=deduplication_id,

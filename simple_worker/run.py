@@ -27,6 +27,7 @@ from simple_worker.errors import (
 )
 from simple_worker.execution import PreparedTask, prepare, run
 from simple_worker.heartbeat import Heartbeat
+from simple_worker.provenance import ForeignFingerprints
 
 if TYPE_CHECKING:
     from simple_worker.app import App
@@ -102,6 +103,7 @@ class WorkerRun:
         concurrency: int,
         record_errors: bool,
         retry_backoff: RetryBackoff | None = None,
+        foreign_fingerprints: ForeignFingerprints | None = None,
     ) -> None:
         self.app = app
         self.broker = app.broker
@@ -112,6 +114,7 @@ class WorkerRun:
         self.first_error: BaseException | None = None
         self._record_errors = record_errors
         self._retry_backoff = retry_backoff
+        self._foreign = foreign_fingerprints or ForeignFingerprints(app.contract)
         self._ready: queue.SimpleQueue[Bundle | None] = queue.SimpleQueue()
         self._ran = 0
         self._lock = threading.Lock()
@@ -236,6 +239,7 @@ class WorkerRun:
         except _POISON_ERRORS as exc:
             self._record(exc)
             return self._dead_letter(message, exc)
+        self._foreign.observe(prepared.task.name, message.attributes)
         try:
             run(prepared, self.app.context_factories)
         except BaseException as exc:  # a handler must never kill the worker, whatever it raises

@@ -32,6 +32,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from simple_worker.errors import BrokerError
+from simple_worker.provenance import ForeignFingerprints
 from simple_worker.run import RetryBackoff, WorkerRun
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class Worker:
         self._queue_names = [app.queue_name(q) for q in self.queues]
         self._stop_requested = threading.Event()
         self._hurry = threading.Event()
+        self._foreign = ForeignFingerprints(app.contract)
 
     def __repr__(self) -> str:
         return f"Worker(queues={list(self.queues)!r}, concurrency={self.concurrency})"
@@ -85,6 +87,7 @@ class Worker:
             concurrency=self.concurrency,
             record_errors=False,
             retry_backoff=self.retry_backoff,
+            foreign_fingerprints=self._foreign,
         )
         receivers = [
             threading.Thread(
@@ -112,6 +115,14 @@ class Worker:
             self._shut_down(run, receivers)
             restore_signals()
 
+    def foreign_fingerprints(self) -> dict[tuple[str, str], int]:
+        """Messages run from producers of another contract version, by (task, fingerprint).
+
+        The fingerprint is ``"none"`` for producers that send none (simple-worker 0.2.x, other
+        languages). When a parallel change's old producers are gone, their count stops growing.
+        """
+        return self._foreign.counts()
+
     def stop(self) -> None:
         """Ask a running ``start()`` to shut down gracefully (callable from any thread)."""
         self._stop_requested.set()
@@ -129,6 +140,7 @@ class Worker:
             concurrency=self.concurrency,
             record_errors=raise_errors,
             retry_backoff=self.retry_backoff,
+            foreign_fingerprints=self._foreign,
         )
         run.start()
         try:

@@ -592,3 +592,35 @@ def test_a_second_sigterm_stops_without_waiting_for_running_tasks() -> None:
     assert result.returncode == 0, result.stderr
     assert float(result.stdout.split()[2]) < 5
     assert "second signal: stopping without waiting for running tasks" in result.stderr
+
+
+def test_messages_carry_fingerprints_and_foreign_ones_are_counted(
+    tmp_path: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    from simple_worker.provenance import TASK_FINGERPRINT_ATTRIBUTE
+
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(CONTRACT)
+    app = App(broker=MemoryBroker(), contract=contract_path)
+
+    @app.register_task_handler("greet")
+    def greet(name: str, times: int) -> None:
+        pass
+
+    app.add_task("greet", {"name": "ours"})
+    (ours,) = app.broker.messages("default")  # type: ignore[attr-defined]
+    body = '{"task_name": "greet", "task_payload": {"name": "old producer"}}'
+    app.broker.send("default", [OutgoingMessage(ref="x", body=body)])
+    app.broker.send(
+        "default",
+        [OutgoingMessage(ref="y", body=body, attributes={TASK_FINGERPRINT_ATTRIBUTE: "abc"})],
+    )
+    app.broker.send("default", [OutgoingMessage(ref="z", body=body)])
+    worker = app.worker()
+
+    with caplog.at_level(logging.WARNING, logger="simple_worker"):
+        assert worker.drain() == 4
+
+    assert len(ours.attributes[TASK_FINGERPRINT_ATTRIBUTE]) == 12
+    assert worker.foreign_fingerprints() == {("greet", "none"): 2, ("greet", "abc"): 1}
+    assert sum("task fingerprint" in r.getMessage() for r in caplog.records) == 2
