@@ -36,8 +36,6 @@ logger = logging.getLogger("simple_worker.worker")
 
 RECEIVE_BATCH_SIZE: Final = 10
 """SQS's ReceiveMessage MaxNumberOfMessages limit."""
-PREFETCH_MESSAGES: Final = 10
-"""Received-but-unstarted messages held beyond one per handler thread."""
 _JOIN_SLICE_S: Final = 0.1
 
 _POISON_ERRORS = (MessageDecodeError, UnknownTaskError, PayloadValidationError)
@@ -102,13 +100,16 @@ class WorkerRun:
         *,
         concurrency: int,
         record_errors: bool,
+        queue_count: int = 1,
         retry_backoff: RetryBackoff | None = None,
         foreign_fingerprints: ForeignFingerprints | None = None,
     ) -> None:
         self.app = app
         self.broker = app.broker
         self.stopping = threading.Event()
-        self.held = HeldMessages(capacity=concurrency * 2 + PREFETCH_MESSAGES)
+        # Room for one full receive batch per queue on top of 2 x concurrency, so a receiver
+        # waiting in a long poll never starves the others of a whole batch.
+        self.held = HeldMessages(capacity=concurrency * 2 + RECEIVE_BATCH_SIZE * queue_count)
         self.acks = AckBatcher(app.broker)
         self.heartbeat = Heartbeat(app.broker)
         self.first_error: BaseException | None = None

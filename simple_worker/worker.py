@@ -3,9 +3,9 @@
 Threads of ``start()`` (all named ``simple-worker-*``):
 
 - one receiver per queue (``simple-worker-receiver-<queue>``): long-polls its queue for up to
-  10 messages whenever the held-message budget has room for 10 (budget: 2 x concurrency + 10,
-  so handlers always have the next messages waiting but no more than about concurrency + 10
-  sit unstarted and invisible to other workers);
+  10 messages whenever the held-message budget has room for 10 (budget: 2 x concurrency + 10
+  per queue, so handlers always have the next messages waiting but no more than about
+  concurrency + 10 per queue sit unstarted and invisible to other workers);
 - ``concurrency`` handler threads (``simple-worker-handler-<i>``): decode, validate, run inside
   the task-context hooks; on success queue the ack; on failure leave the message for its
   visibility timeout; a poison message goes to the dead-letter queue or stays in the queue;
@@ -86,6 +86,7 @@ class Worker:
             self.app,
             concurrency=self.concurrency,
             record_errors=False,
+            queue_count=len(self._queue_names),
             retry_backoff=self.retry_backoff,
             foreign_fingerprints=self._foreign,
         )
@@ -139,6 +140,7 @@ class Worker:
             self.app,
             concurrency=self.concurrency,
             record_errors=raise_errors,
+            queue_count=len(self._queue_names),
             retry_backoff=self.retry_backoff,
             foreign_fingerprints=self._foreign,
         )

@@ -624,3 +624,44 @@ def test_messages_carry_fingerprints_and_foreign_ones_are_counted(
     assert len(ours.attributes[TASK_FINGERPRINT_ATTRIBUTE]) == 12
     assert worker.foreign_fingerprints() == {("greet", "none"): 2, ("greet", "abc"): 1}
     assert sum("task fingerprint" in r.getMessage() for r in caplog.records) == 2
+
+
+class _LongPollingIdleQueues(MemoryBroker):
+    """Receives from the idle queues block like a 20 s long poll until ``release`` is set."""
+
+    def __init__(self, idle: set[str]) -> None:
+        super().__init__()
+        self.idle = idle
+        self.release = threading.Event()
+
+    def receive(self, queue_name: str, *, max_messages: int, wait_s: float) -> list:  # type: ignore[type-arg]
+        if queue_name in self.idle:
+            self.release.wait(30)
+            return []
+        return super().receive(queue_name, max_messages=max_messages, wait_s=wait_s)
+
+
+def test_idle_queues_in_a_long_poll_do_not_starve_a_busy_one() -> None:
+    broker = _LongPollingIdleQueues(idle={"a", "b"})
+    app = App(broker=broker)
+    done = []
+
+    for queue in ("a", "b", "c"):
+
+        @app.register_task_handler(f"task_{queue}", queue=queue)
+        def handler(i: int) -> None:
+            done.append(i)
+
+    for i in range(30):
+        app.add_task("task_c", {"i": i})
+    worker = app.worker(concurrency=2)
+    runner = threading.Thread(target=worker.start, name="test-worker")
+    runner.start()
+    deadline = time.monotonic() + 10
+    while len(done) < 30 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop()
+    broker.release.set()
+    runner.join(10)
+
+    assert sorted(done) == list(range(30))

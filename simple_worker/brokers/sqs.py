@@ -49,7 +49,7 @@ from simple_worker.errors import BatchSendError, BrokerError, QueueNotFoundError
 if TYPE_CHECKING:
     from botocore.model import OperationModel
     from types_boto3_sqs.client import SQSClient
-    from types_boto3_sqs.literals import QueueAttributeNameType
+    from types_boto3_sqs.literals import QueueAttributeFilterType, QueueAttributeNameType
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +284,26 @@ class SqsBroker:
             self._infos.pop(queue_name, None)
         logger.info("SQS queue %s created", queue_name)
         return url
+
+    def queue_attributes(
+        self, queue_name: str, names: Sequence[str] = ("All",)
+    ) -> dict[str, str]:
+        """SQS attributes of a queue (GetQueueAttributes); ``QueueNotFoundError`` if missing."""
+        url = self.queue_url(queue_name)
+        with self._translated("GetQueueAttributes", queue_name):
+            response = self._client().get_queue_attributes(
+                QueueUrl=url, AttributeNames=cast("list[QueueAttributeFilterType]", list(names))
+            )
+        return {str(name): value for name, value in response.get("Attributes", {}).items()}
+
+    def list_queues(self, prefix: str = "") -> list[str]:
+        """Names of every queue whose name starts with ``prefix``, sorted (all pages)."""
+        paginator = self._client().get_paginator("list_queues")
+        names: list[str] = []
+        with self._translated("ListQueues", None):
+            for page in paginator.paginate(QueueNamePrefix=prefix):
+                names += [url.rstrip("/").rsplit("/", 1)[-1] for url in page.get("QueueUrls", [])]
+        return sorted(names)
 
     def api_calls(self) -> dict[str, int]:
         """How many requests this broker made, by SQS operation name (retries not counted)."""
