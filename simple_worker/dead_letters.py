@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from simple_worker.brokers.base import Broker, OutgoingMessage, ReceivedMessage
@@ -12,9 +13,18 @@ RECEIVE_COUNT_ATTRIBUTE: Final = "simple_worker.receive_count"
 REASON_MAX_CHARS: Final = 1000
 
 
+# Characters SQS refuses in message attributes (lone surrogates, most control characters).
+_NOT_SQS_TEXT: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def dead_letter_reason(exc: BaseException) -> str:
-    """The reason recorded on a dead-lettered message: the error's type and message, bounded."""
-    return f"{type(exc).__name__}: {exc}"[:REASON_MAX_CHARS]
+    """The reason recorded on a dead-lettered message: the error's type and message, bounded.
+
+    Characters SQS refuses in an attribute (a hostile payload key may hold a lone surrogate or
+    a control character) are written as ``\\uXXXX`` escapes.
+    """
+    text = f"{type(exc).__name__}: {exc}"
+    return _NOT_SQS_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)[:REASON_MAX_CHARS]
 
 
 def copy_to_dead_letter_queue(

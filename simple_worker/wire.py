@@ -93,7 +93,10 @@ def _envelope_from(document: object) -> Envelope:
 def find_non_json(value: object, path: str = "") -> list[str]:
     """Return one problem line per value that JSON cannot carry faithfully, with its path."""
     problems: list[str] = []
-    _walk_json(value, path, problems)
+    try:
+        _walk_json(value, path, problems)
+    except RecursionError:
+        problems.append(f"{path or '<payload>'}: nested too deeply to be sent as JSON")
     return problems
 
 

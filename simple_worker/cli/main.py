@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
-from simple_worker.cli import ops_devsqs, ops_dlq, ops_queues, ops_stats, ops_worker
+from simple_worker.cli import ops_devsqs, ops_dlq, ops_iam, ops_queues, ops_stats, ops_worker
 from simple_worker.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     _add_common_options(parent, defaults=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (ops_worker, ops_queues, ops_stats, ops_dlq, ops_devsqs):
+    for module in (ops_worker, ops_queues, ops_stats, ops_dlq, ops_devsqs, ops_iam):
         module.add_parser(commands, parent)
     return parser
 

@@ -1,0 +1,1 @@
+"""Reliability tests: real worker subprocesses against moto's SQS server over HTTP."""
