@@ -32,13 +32,9 @@ from simple_worker.cli.ops_stats import render_stats_table
 from simple_worker.cli.progress import Progress
 from simple_worker.ops.dlq import payload_text, peek
 from simple_worker.ops.local_sqs import local_sqs
-from simple_worker.ops.queues import (
-    contract_queues,
-    dead_letter_queue_name,
-    ensure_queues,
-    plan_queues,
-)
+from simple_worker.ops.queues import contract_queues, ensure_queues, plan_queues
 from simple_worker.ops.stats import queue_stats
+from simple_worker.queue_names import dead_letter_queue_name
 
 QUEUE_PREFIX = "demo-"
 MAX_RECEIVE_COUNT = 2

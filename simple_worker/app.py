@@ -28,6 +28,7 @@ from simple_worker.errors import (
 from simple_worker.handler_check import contract_signature_problems
 from simple_worker.handlers import Handler, Registration, describe, inspect_handler
 from simple_worker.provenance import fingerprint_attributes
+from simple_worker.queue_names import is_fifo
 from simple_worker.run import RetryBackoff
 from simple_worker.taskref import TaskRef
 from simple_worker.validation import ContractValidator
@@ -343,7 +344,7 @@ class App:
         The group is the contract's ``fifo_group`` argument, else the task name; without a
         ``deduplication`` argument, the queue deduplicates by content.
         """
-        if not queue_name.endswith(".fifo"):
+        if not is_fifo(queue_name):
             return None, None
         task = self.contract.task(task_name) if self.contract is not None else None
         if task is None:

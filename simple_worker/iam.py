@@ -19,10 +19,9 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from simple_worker.contract.model import Contract
+from simple_worker.queue_names import dead_letter_queue_name
 
 POLICY_VERSION: Final = "2012-10-17"
-DEAD_LETTER_SUFFIX: Final = "-dlq"
-FIFO_SUFFIX: Final = ".fifo"
 
 PRODUCER_ACTIONS: Final = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")
 WORKER_ACTIONS: Final = (
@@ -83,20 +82,13 @@ def iam_policy(
     queue_arns = [_arn(region, account_id, name) for name in queues]
     if role == "producer":
         return _document([_statement("ProduceTasks", PRODUCER_ACTIONS, queue_arns)])
-    dead_letter_arns = sorted(_arn(region, account_id, dead_letter_queue(q)) for q in queues)
+    dead_letter_arns = sorted(_arn(region, account_id, dead_letter_queue_name(q)) for q in queues)
     return _document(
         [
             _statement("ConsumeTasks", WORKER_ACTIONS, queue_arns),
             _statement("DeadLetter", DEAD_LETTER_ACTIONS, dead_letter_arns),
         ]
     )
-
-
-def dead_letter_queue(queue_name: str) -> str:
-    """``<queue>-dlq``, or ``<queue>-dlq.fifo`` for a FIFO queue."""
-    if queue_name.endswith(FIFO_SUFFIX):
-        return queue_name.removesuffix(FIFO_SUFFIX) + DEAD_LETTER_SUFFIX + FIFO_SUFFIX
-    return queue_name + DEAD_LETTER_SUFFIX
 
 
 def _arn(region: str, account_id: str, queue_name: str) -> str:

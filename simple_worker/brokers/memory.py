@@ -24,11 +24,10 @@ import attrs
 from simple_worker.brokers.base import OutgoingMessage, QueueCounts, ReceivedMessage
 from simple_worker.clock import Clock, SystemClock
 from simple_worker.errors import BrokerError
+from simple_worker.queue_names import dead_letter_queue_name, is_dead_letter_queue, is_fifo
 
 DEFAULT_VISIBILITY_TIMEOUT_S: Final = 30
 DEFAULT_MAX_MESSAGE_BYTES: Final = 1_048_576
-DEAD_LETTER_SUFFIX: Final = "-dlq"
-FIFO_SUFFIX: Final = ".fifo"
 DEDUPLICATION_WINDOW_S: Final = 300  # SQS FIFO's five-minute deduplication interval
 _LONG_POLL_S: Final = 1.0  # receives are free here; short enough for a prompt stop()
 _WAIT_SLICE_S: Final = 0.05  # re-check a manual clock this often while waiting
@@ -144,10 +143,9 @@ class MemoryBroker:
         return self.default_visibility_timeout_s
 
     def dead_letter_queue(self, queue_name: str) -> str | None:
-        base, fifo = _split_fifo(queue_name)
-        if self.max_receive_count is None or base.endswith(DEAD_LETTER_SUFFIX):
+        if self.max_receive_count is None or is_dead_letter_queue(queue_name):
             return None
-        return base + DEAD_LETTER_SUFFIX + fifo
+        return dead_letter_queue_name(queue_name)
 
     def counts(self, queue_name: str) -> QueueCounts:
         now_s = self._clock.monotonic()
@@ -199,7 +197,7 @@ class MemoryBroker:
         return received
 
     def _groups_in_flight(self, queue_name: str, now_s: float) -> set[str]:
-        if not queue_name.endswith(FIFO_SUFFIX):
+        if not is_fifo(queue_name):
             return set()
         return {
             m.group_id
@@ -208,7 +206,7 @@ class MemoryBroker:
         }
 
     def _duplicate_of(self, queue_name: str, message: OutgoingMessage, now_s: float) -> str | None:
-        if not queue_name.endswith(FIFO_SUFFIX):
+        if not is_fifo(queue_name):
             return None
         if message.group_id is None:
             raise BrokerError(f"a message sent to FIFO queue {queue_name} needs a group id")
@@ -220,7 +218,7 @@ class MemoryBroker:
     def _remember_for_deduplication(
         self, queue_name: str, message: OutgoingMessage, now_s: float, message_id: str
     ) -> None:
-        if queue_name.endswith(FIFO_SUFFIX):
+        if is_fifo(queue_name):
             self._deduplication[(queue_name, _deduplication_key(message))] = (now_s, message_id)
 
     def _visible(self, queue_name: str, now_s: float) -> Iterator[_StoredMessage]:
@@ -246,12 +244,6 @@ class MemoryBroker:
             receive_count=message.receive_count,
             group_id=message.group_id,
         )
-
-
-def _split_fifo(queue_name: str) -> tuple[str, str]:
-    if queue_name.endswith(FIFO_SUFFIX):
-        return queue_name.removesuffix(FIFO_SUFFIX), FIFO_SUFFIX
-    return queue_name, ""
 
 
 def _deduplication_key(message: OutgoingMessage) -> str:

@@ -285,9 +285,7 @@ class SqsBroker:
         logger.info("SQS queue %s created", queue_name)
         return url
 
-    def queue_attributes(
-        self, queue_name: str, names: Sequence[str] = ("All",)
-    ) -> dict[str, str]:
+    def queue_attributes(self, queue_name: str, names: Sequence[str] = ("All",)) -> dict[str, str]:
         """SQS attributes of a queue (GetQueueAttributes); ``QueueNotFoundError`` if missing."""
         url = self.queue_url(queue_name)
         with self._translated("GetQueueAttributes", queue_name):

@@ -14,7 +14,7 @@ from simple_worker.cli.common import (
 )
 from simple_worker.cli.progress import Progress
 from simple_worker.ops.dlq import DeadLetter, payload_text, peek, redrive
-from simple_worker.ops.queues import dead_letter_queue_name
+from simple_worker.queue_names import dead_letter_queue_name
 
 DEFAULT_PEEK_LIMIT: Final = 10
 PAYLOAD_PREVIEW_CHARS: Final = 200

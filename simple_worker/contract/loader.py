@@ -26,7 +26,6 @@ from simple_worker.contract.model import (
     TypeExpr,
 )
 from simple_worker.contract.naming import (
-    FIFO_SUFFIX,
     Problems,
     check_queue_name,
     check_record_names,
@@ -38,6 +37,7 @@ from simple_worker.contract.naming import (
 )
 from simple_worker.contract.typeexpr import parse_type
 from simple_worker.errors import ContractError
+from simple_worker.queue_names import FIFO_SUFFIX
 from simple_worker.validation.converters import ConverterFactory
 from simple_worker.validation.problems import Problem, prefix
 from simple_worker.validation.records import dependency_order, find_cycle, make_record_classes

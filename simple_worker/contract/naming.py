@@ -11,14 +11,13 @@ from typing import Final
 
 from simple_worker.contract.model import SCALAR_NAMES
 from simple_worker.errors import ContractError
+from simple_worker.queue_names import FIFO_SUFFIX, dead_letter_queue_name
 
 MAX_QUEUE_NAME_CHARS: Final = 80
 """SQS queue name limit, ``.fifo`` included.
 
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html
 """
-FIFO_SUFFIX: Final = ".fifo"
-DEAD_LETTER_SUFFIX: Final = "-dlq"
 SHADOWING_NAMES: Final = frozenset(
     {"self", "attrs", "datetime", "decimal", "uuid", "Any", "Final", "Literal", "Protocol"}
     | {"TYPE_CHECKING"}
@@ -159,7 +158,7 @@ def check_queue_name(full_name: str) -> str | None:
         )
     if len(full_name) > MAX_QUEUE_NAME_CHARS:
         return f"it is {len(full_name)} characters long; SQS allows at most {MAX_QUEUE_NAME_CHARS}"
-    dead_letter = base + DEAD_LETTER_SUFFIX + full_name[len(base) :]
+    dead_letter = dead_letter_queue_name(full_name)
     if len(dead_letter) > MAX_QUEUE_NAME_CHARS:
         return (
             f"its dead-letter queue {dead_letter!r} would be {len(dead_letter)} characters "

@@ -14,9 +14,8 @@ import attrs
 
 from simple_worker.contract import Contract
 from simple_worker.errors import QueueNotFoundError
+from simple_worker.queue_names import dead_letter_queue_name, is_fifo
 
-DEAD_LETTER_SUFFIX: Final = "-dlq"
-FIFO_SUFFIX: Final = ".fifo"
 DEFAULT_MAX_RECEIVE_COUNT: Final = 5
 DEAD_LETTER_RETENTION_S: Final = 1_209_600
 """14 days, SQS's maximum retention: a dead letter keeps its original enqueue time, so the
@@ -53,13 +52,6 @@ class EnsureResult:
     queue_name: str
     outcome: Outcome
     differences: tuple[str, ...] = ()
-
-
-def dead_letter_queue_name(queue_name: str) -> str:
-    """``<queue>-dlq``, or ``<queue>-dlq.fifo`` for a FIFO queue ``<queue>.fifo``."""
-    if queue_name.endswith(FIFO_SUFFIX):
-        return queue_name.removesuffix(FIFO_SUFFIX) + DEAD_LETTER_SUFFIX + FIFO_SUFFIX
-    return queue_name + DEAD_LETTER_SUFFIX
 
 
 def contract_queues(contract: Contract) -> list[str]:
@@ -143,7 +135,7 @@ def ensure_queue(admin: QueueAdmin, spec: QueueSpec) -> EnsureResult:
 
 def _fifo_attributes(queue_name: str) -> dict[str, str]:
     # Content-based deduplication: producers without a `deduplication` argument rely on it.
-    if queue_name.endswith(FIFO_SUFFIX):
+    if is_fifo(queue_name):
         return {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
     return {}
 

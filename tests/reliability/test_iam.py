@@ -13,7 +13,8 @@ import pytest
 from generated import CONTRACT
 from simple_worker import App, RetryBackoff
 from simple_worker.brokers.sqs import SqsBroker
-from simple_worker.iam import dead_letter_queue, iam_policy
+from simple_worker.iam import iam_policy
+from simple_worker.queue_names import dead_letter_queue_name
 from tests.reliability.harness import create_queue, new_prefix
 from tests.sqs_server import MotoSqs
 
@@ -78,8 +79,8 @@ def test_the_worker_policy_consumes_the_queues_and_may_only_send_to_the_dead_let
 
 
 def test_fifo_queues_have_fifo_dead_letter_queues() -> None:
-    assert dead_letter_queue("p-orders.fifo") == "p-orders-dlq.fifo"
-    assert dead_letter_queue("p-orders") == "p-orders-dlq"
+    assert dead_letter_queue_name("p-orders.fifo") == "p-orders-dlq.fifo"
+    assert dead_letter_queue_name("p-orders") == "p-orders-dlq"
 
 
 def test_an_unknown_role_is_refused() -> None:

@@ -1,0 +1,78 @@
+"""The benchmark runs and its counts are sane (``python -m bench --quick``); no speed is asserted.
+
+One run of the quick mode (N=200, one repetition, a 5 s idle window, no peers, no plot) in a
+subprocess; its JSON must show every task run exactly once, SQS calls per task under 0.5 and
+the figures of every section present.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert (out / "latest.md").read_text().startswith("# Benchmark results")
+    assert not (out / "concurrency.png").exists()  # no plot in quick mode
+    results: dict[str, Any] = json.loads((out / "latest.json").read_text())
+    return results
+
+
+@pytest.mark.timeout(120)
+def test_every_task_runs_once_at_under_half_a_call_each(quick_results: dict[str, Any]) -> None:
+    rows = quick_results["sqs"]
+    assert {row["impl"] for row in rows} >= {"simple-worker", "hand-written boto3"}
+    for row in rows:
+        assert row["n"] == 200
+        assert row["lost"]["max"] == 0, row["impl"]
+        assert row["duplicated"]["max"] == 0, row["impl"]
+        assert row["left_in_queue"]["max"] == 0, row["impl"]
+        assert 0.2 < row["calls_per_task"]["total"]["max"] < 0.5, row["impl"]
+        assert row["drain_tasks_per_s"]["median"] > 0
+    ours = [row for row in rows if row["impl"] == "simple-worker"]
+    assert {row["handler_ms"] for row in ours} == {0.0, 10.0}
+    for row in ours:
+        run = row["runs"][0]
+        assert run["calls"]["SendMessageBatch"] == 20  # 199 tasks after the warm-up one
+        assert run["calls"]["DeleteMessageBatch"] <= 21
+        assert row["ratio_to_limit"]["median"] > 0
+
+
+def test_an_idle_worker_long_polls(quick_results: dict[str, Any]) -> None:
+    idle = quick_results["idle"]
+    assert idle["window_s"] == 5.0
+    # One 20 s long poll starts in a 5 s window (a busy-polling worker would make dozens).
+    assert idle["receive_calls_per_hour_per_queue"]["max"] <= 2 * 3600 / 5
+
+
+def test_in_process_sections_report_their_figures(quick_results: dict[str, Any]) -> None:
+    assert quick_results["memory"]["tasks_per_s"]["median"] > 0
+    assert quick_results["memory"]["overhead_us"]["median"] > 0
+    for row in quick_results["validation"].values():
+        assert row["outgoing_us"]["median"] > 0
+        assert row["encode_decode_us"]["median"] > 0
+    assert [row["concurrency"] for row in quick_results["concurrency"]] == [1, 8]
+    assert {row["target"] for row in quick_results["targets"]} >= {
+        "SQS calls per task <= 0.31",
+        "flat payload validation < 5 µs",
+    }
+    assert "moto" in quick_results["server"]
+    assert quick_results["machine"]["cores"] >= 1
