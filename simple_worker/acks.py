@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Final
 
 import attrs
@@ -28,9 +29,11 @@ class PendingAck:
 
 
 class AckBatcher:
-    """Collects acks; flushes a queue's acks at 10, the rest every second and on ``stop()``.
+    """Collects acks; deletes a queue's acks as soon as 10 are pending, the rest every second.
 
-    Runs one thread, ``simple-worker-acker``, started by ``start()`` and joined by ``stop()``.
+    Runs one thread, ``simple-worker-acker``, started by ``start()`` and joined by ``stop()``
+    (which flushes everything). Deletes happen on that thread, never on a handler's, so a
+    handler thread goes straight on to its next message.
     """
 
     def __init__(self, broker: Broker, *, max_delay_s: float = ACK_MAX_DELAY_S) -> None:
@@ -39,6 +42,7 @@ class AckBatcher:
         self._pending: dict[str, list[PendingAck]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._batch_full = threading.Event()
         self._thread = threading.Thread(target=self._flush_periodically, name="simple-worker-acker")
 
     def start(self) -> None:
@@ -48,30 +52,38 @@ class AckBatcher:
         with self._lock:
             queue_acks = self._pending.setdefault(queue_name, [])
             queue_acks.append(ack)
-            full = queue_acks if len(queue_acks) >= ACK_BATCH_SIZE else None
-            if full is not None:
-                self._pending[queue_name] = []
-        if full is not None:
-            self._delete(queue_name, full)
+            if len(queue_acks) >= ACK_BATCH_SIZE:
+                self._batch_full.set()
 
-    def flush(self) -> None:
-        """Delete everything pending now."""
+    def flush(self, *, full_batches_only: bool = False) -> None:
+        """Delete what is pending now (only whole batches of 10, if asked)."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        for queue_name, acks in pending.items():
-            if acks:
-                self._delete(queue_name, acks)
+            taken: dict[str, list[PendingAck]] = {}
+            for queue_name, acks in self._pending.items():
+                count = len(acks) - len(acks) % ACK_BATCH_SIZE if full_batches_only else len(acks)
+                if count:
+                    taken[queue_name], self._pending[queue_name] = acks[:count], acks[count:]
+        for queue_name, acks in taken.items():
+            self._delete(queue_name, acks)
 
     def stop(self) -> None:
         """Flush what is pending and join the thread."""
         self._stopping.set()
+        self._batch_full.set()
         if self._thread.is_alive():
             self._thread.join()
         self.flush()
 
     def _flush_periodically(self) -> None:
-        while not self._stopping.wait(self._max_delay_s):
-            self.flush()
+        next_full_flush_s = time.monotonic() + self._max_delay_s
+        while not self._stopping.is_set():
+            woken = self._batch_full.wait(max(0.0, next_full_flush_s - time.monotonic()))
+            self._batch_full.clear()
+            if woken and time.monotonic() < next_full_flush_s:
+                self.flush(full_batches_only=True)
+            else:
+                self.flush()
+                next_full_flush_s = time.monotonic() + self._max_delay_s
 
     def _delete(self, queue_name: str, acks: list[PendingAck]) -> None:
         by_receipt = {ack.receipt: ack for ack in acks}
