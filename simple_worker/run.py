@@ -71,10 +71,16 @@ class HeldMessages:
             return self._held
 
     def reserve(self, want: int, stopping: threading.Event, *, block: bool) -> int:
-        """Reserve room for ``want`` messages (or what is free when not blocking); 0 if none."""
+        """Reserve room for ``want`` messages; 0 if there is none (without blocking).
+
+        Without blocking, a smaller reservation is granted only when nothing is held, so a
+        busy drain receives full batches instead of one message per call.
+        """
         with self._changed:
             while block and self.capacity - self._held < want and not stopping.is_set():
                 self._changed.wait(0.25)
+            if not block and self._held and self.capacity - self._held < want:
+                return 0
             granted = min(want, self.capacity - self._held)
             if granted <= 0 or stopping.is_set():
                 return 0

@@ -174,18 +174,20 @@ class MemoryBroker:
         now_s = self._clock.monotonic()
         received: list[ReceivedMessage] = []
         locked_groups = self._groups_in_flight(queue_name, now_s)
-        for message in list(self._visible(queue_name, now_s)):
+        dead_letter_queue = self.dead_letter_queue(queue_name)
+        exhausted: list[_StoredMessage] = []
+        # Walks the queue lazily and stops at max_messages; moves happen after the walk.
+        for message in self._visible(queue_name, now_s):
             if len(received) == max_messages:
                 break
             if message.group_id in locked_groups:
                 continue  # FIFO: a group waits while one of its messages is in flight
-            dead_letter_queue = self.dead_letter_queue(queue_name)
             if (
                 dead_letter_queue is not None
                 and self.max_receive_count is not None
                 and message.receive_count >= self.max_receive_count
             ):
-                self._move(queue_name, message, dead_letter_queue)
+                exhausted.append(message)
                 continue
             message.receive_count += 1
             if message.receipt is not None:
@@ -194,6 +196,9 @@ class MemoryBroker:
             self._by_receipt[message.receipt] = message
             message.visible_at_s = now_s + self.default_visibility_timeout_s
             received.append(self._view(queue_name, message))
+        if dead_letter_queue is not None:
+            for message in exhausted:
+                self._move(queue_name, message, dead_letter_queue)
         return received
 
     def _groups_in_flight(self, queue_name: str, now_s: float) -> set[str]:
