@@ -1,0 +1,83 @@
+"""Idle cost: workers with the library's defaults on empty queues, receive calls counted."""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.common import BenchServer, Consumer, calls_for, sqs_client, summary
+
+
+def idle_section(
+    server: BenchServer, *, window_s: float, workers: int, workdir: Path
+) -> dict[str, Any]:
+    """``workers`` worker processes at once, each on its own empty queue, for ``window_s``.
+
+    The window of each starts at its first ReceiveMessage; receives that arrive within it are
+    counted (a 20 s long poll gives 3 in 60 s: 180 per hour).
+    """
+    client: Any = sqs_client(server.endpoint_url)
+    prefixes = [f"i{uuid.uuid4().hex[:8]}-" for _ in range(workers)]
+    for prefix in prefixes:
+        client.create_queue(QueueName=f"{prefix}default")
+    before = server.counts()
+    consumers = [
+        Consumer(
+            [
+                sys.executable,
+                "-m",
+                "bench.worker_proc",
+                f"--broker={server.broker_url()}",
+                f"--endpoint={server.endpoint_url}",
+                f"--prefix={prefix}",
+                "--n=1",
+                "--concurrency=8",
+                f"--run-s={window_s + 30}",
+                f"--out={workdir / (prefix + 'idle.json')}",
+            ],
+            workdir / f"{prefix}idle.json",
+        )
+        for prefix in prefixes
+    ]
+    try:
+        for consumer in consumers:
+            consumer.wait_ready(120)
+        first_s: dict[str, float] = {}
+        deadline_s = time.monotonic() + 60
+        while len(first_s) < workers and time.monotonic() < deadline_s:
+            counts = server.counts()
+            for prefix in prefixes:
+                queue = f"{prefix}default"
+                if queue not in first_s and calls_for(before, counts, queue)["ReceiveMessage"]:
+                    first_s[queue] = time.monotonic()
+            time.sleep(0.02)
+        end_s = min(first_s.values(), default=time.monotonic()) + window_s - 0.5
+        time.sleep(max(0.0, end_s - time.monotonic()))
+        after = server.counts()
+    finally:
+        for consumer in consumers:
+            consumer.kill()
+        for prefix in prefixes:
+            server.release(f"{prefix}default")
+    per_worker = []
+    other = []
+    for prefix in prefixes:
+        calls = calls_for(before, after, f"{prefix}default")
+        per_worker.append(calls["ReceiveMessage"] * 3600 / window_s)
+        other.append(sum(calls.values()) - calls["ReceiveMessage"])
+        client.delete_queue(QueueUrl=client.get_queue_url(QueueName=f"{prefix}default")["QueueUrl"])
+    client.close()
+    return {
+        "window_s": window_s,
+        "workers": workers,
+        "receive_calls_per_hour_per_queue": summary(per_worker),
+        "other_calls_in_window": summary([float(o) for o in other]),
+        "note": (
+            "window shorter than one 20 s long poll: the figure is an upper bound"
+            if window_s < 60
+            else "3 long polls of 20 s per minute is 180 per hour"
+        ),
+    }

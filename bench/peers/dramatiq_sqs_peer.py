@@ -1,0 +1,99 @@
+"""Peer: dramatiq with dramatiq-sqs (boto3 resource API), its own Worker with 8 threads.
+
+Run in its own virtualenv: ``python dramatiq_sqs_peer.py produce|consume ...``. The queue is
+``<namespace>_default``; the producer is ``actor.send`` (one SendMessage per task).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from peer_protocol import (  # type: ignore[import-not-found]
+    Recorder,
+    cpu_s,
+    finish,
+    release_when_stopping,
+    start_reporting,
+)
+
+# Installed in this peer's virtualenv only (untyped here).
+dramatiq: Any = importlib.import_module("dramatiq")
+SQSBroker: Any = importlib.import_module("dramatiq_sqs").SQSBroker
+
+RECORDER: Recorder | None = None
+SLEEP_S = 0.0
+
+
+def build(args: argparse.Namespace) -> tuple[Any, Any]:
+    global SLEEP_S  # noqa: PLW0603 (dramatiq actors are module-level functions)
+    SLEEP_S = args.handler_ms / 1000
+    broker = SQSBroker(
+        namespace=args.prefix.rstrip("-"), endpoint_url=args.endpoint, region_name="us-east-1"
+    )
+    dramatiq.set_broker(broker)
+
+    @dramatiq.actor(queue_name="default", max_retries=0)  # type: ignore[untyped-decorator]
+    def add(a: int, b: int) -> None:
+        if SLEEP_S:
+            time.sleep(SLEEP_S)
+        if RECORDER is not None:
+            RECORDER.record(a)
+
+    return broker, add
+
+
+def main() -> None:
+    global RECORDER  # noqa: PLW0603
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["produce", "consume"])
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--handler-ms", type=float, default=0.0)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    broker, add = build(args)
+    if args.mode == "produce":
+        add.send(0, 0)  # warm up
+        print("warm", flush=True)
+        input()
+        started_s = time.perf_counter()
+        for number in range(1, args.n):
+            add.send(number, 0)
+        print(json.dumps({"produce_s": time.perf_counter() - started_s}), flush=True)
+        return
+    RECORDER = Recorder(args.n)
+    worker = dramatiq.Worker(broker, worker_threads=args.concurrency)
+    stopping = threading.Event()
+    threading.Thread(
+        target=release_when_stopping,
+        args=(args.endpoint, args.prefix.rstrip("-") + "_default", stopping),
+        daemon=True,
+    ).start()
+    stop_reporting = start_reporting(RECORDER)
+    started_s = time.time()
+    started_cpu_s = cpu_s()
+    print("ready", flush=True)
+    worker.start()
+    RECORDER.all_done.wait(600)
+    stopping.set()
+    worker.stop()
+    finish(
+        RECORDER,
+        stop_reporting,
+        started_s,
+        args.out,
+        started_cpu_s=started_cpu_s,
+        threads=args.concurrency,
+    )
+
+
+if __name__ == "__main__":
+    main()
