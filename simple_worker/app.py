@@ -356,10 +356,12 @@ class App:
         return group_id, deduplication_id
 
     def _check_size(self, task_name: str, queue_name: str, message: OutgoingMessage) -> None:
-        limit = min(self.max_message_bytes, self._broker.max_message_bytes(queue_name))
         size = message_size_bytes(message)
-        if size > limit:
-            raise PayloadTooLargeError(task_name, size, limit)
+        if size > self.max_message_bytes:  # checked first: no network call needed
+            raise PayloadTooLargeError(task_name, size, self.max_message_bytes)
+        queue_limit = self._broker.max_message_bytes(queue_name)  # looked up once, then cached
+        if size > queue_limit:
+            raise PayloadTooLargeError(task_name, size, queue_limit)
 
     def _check_queue(self, queue: str) -> None:
         problem = check_queue_name(self.queue_name(queue))

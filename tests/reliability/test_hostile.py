@@ -383,6 +383,8 @@ def test_an_oversize_payload_on_sqs_is_refused_before_anything_is_sent(sqs_app: 
 
     with pytest.raises(PayloadTooLargeError):
         sqs_app.add_task("store", {"blob": too_big})
+    assert isinstance(sqs_app.broker, SqsBroker)
+    assert sqs_app.broker.api_calls() == {}  # over the app's limit: refused before any call
 
     def small_then_too_big_in_a_batch() -> None:
         with sqs_app.batch():
