@@ -154,7 +154,7 @@ def _spawn_worker(moto: MotoSqs, prefix: str, results: Path, *extra: str) -> sub
         [
             sys.executable,
             "-m",
-            "tests.worker_process",
+            "tests.reliability.worker_main",
             "--broker",
             moto.broker_url(QUICK_POLL),
             "--prefix",

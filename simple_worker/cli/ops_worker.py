@@ -60,10 +60,7 @@ def run_worker(args: argparse.Namespace) -> int:
             f"{args.app} has no handlers registered, so the worker has no queues; register "
             "handlers with @app.register_task_handler, or pass --queue"
         )
-    for queue in worker.queues:
-        # Fails fast (missing queue, credentials, endpoint) instead of retrying forever.
-        app.broker.visibility_timeout_s(app.queue_name(queue))
-    worker.start()
+    worker.start()  # fails fast on a missing queue, bad credentials or endpoint
     return EXIT_OK
 
 
