@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--peer-n", type=int, default=1000, help="tasks per peer run (default 1000, at most --n)"
     )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        help="run only peers whose name contains this (repeatable; default: all peers)",
+    )
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)

@@ -84,24 +84,41 @@ def _peer_lines(peers: Any) -> list[str]:
     if not peers:
         return []
     lines = [
-        "## Peers (each in its own virtualenv, same server, counted the same way)",
+        f"## Side by side with other libraries ({peers['n']:,} tasks per run, one consumer "
+        "process, same server, counted the same way)",
         "",
-        "| library | threads | handler | N | produce tasks/s | drain tasks/s | send/task | "
-        "receive/task | delete/task | other/task | calls/task | lost | dup |",
+        "| library | threads | handler | produce tasks/s | drain tasks/s | vs limit | "
+        "send/task | receive/task | delete/task | other/task | calls/task | lost | dup |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in peers:
+    for row in peers["rows"]:
         calls = row["calls_per_task"]
         lines.append(
-            f"| {row['impl']} | {row['threads']} | {_handler(row['handler_ms'])} | {row['n']} "
+            f"| {row['impl']} | {row['threads']} | {_handler(row['handler_ms'])} "
             f"| {_mmm(row['produce_tasks_per_s'])} | {_mmm(row['drain_tasks_per_s'])} "
+            f"| {_mmm(row['ratio_to_limit'], 2)} "
             f"| {calls['send']['median']:.3f} | {calls['receive']['median']:.3f} "
             f"| {calls['delete']['median']:.3f} | {calls['other']['median']:.3f} "
             f"| {_mmm(calls['total'], 3)} | {row['lost']['max']:.0f} "
             f"| {row['duplicated']['max']:.0f} |"
         )
-    missing = "Not yet covered: Doist's sqs-workers; Celery with kombu's SQS transport."
-    return [*lines, "", missing, ""]
+    idle = peers.get("idle") or {}
+    if idle:
+        lines += [
+            "",
+            "Idle, each peer's consumer on its own empty queue, all at once (receive calls per "
+            "hour): "
+            + "; ".join(f"{name} {rate:,.0f}" for name, rate in idle.items())
+            + ". Ours: see Idle cost.",
+        ]
+    lines += [
+        "",
+        "Each peer runs in its own virtualenv (bench/.venvs) with its normal producer and "
+        "worker; vs limit is each run's drain rate over the hand-written loop's in the same "
+        "repetition.",
+        "",
+    ]
+    return lines
 
 
 def _handler(handler_ms: float) -> str:

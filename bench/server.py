@@ -250,8 +250,15 @@ def _speed_up_moto() -> None:
     - its clock helpers: the same seconds, from ``time.time()``;
     - the retention check on receive: reads the retention period, not every attribute;
     - ``send_message``'s ContentBasedDeduplication check: reads that attribute only;
-    - deleting a message: one scan, stopping at the message.
+    - deleting a message: one scan, stopping at the message;
+    - the copy of each received message (made so that filtering its attributes leaves the stored
+      one alone): a shallow copy, not a ``deepcopy`` of every receipt handle it ever had;
+    - receipt handles: the same 185 random lowercase letters, drawn in one call, not 185.
     """
+    import copy  # noqa: PLC0415
+    import random  # noqa: PLC0415
+    import string  # noqa: PLC0415
+
     from moto.sqs import models  # noqa: PLC0415
     from moto.sqs.exceptions import ReceiptHandleIsInvalid  # noqa: PLC0415
 
@@ -305,6 +312,19 @@ def _speed_up_moto() -> None:
         raise ReceiptHandleIsInvalid()
 
     _patch(models.Queue, "delete_message", delete_message)
+
+    def copy_for_receive(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, models.Message):
+            # The attribute filter replaces message_attributes; nothing else is mutated.
+            return copy.copy(value)
+        return copy.deepcopy(value, memo)
+
+    _patch(models, "deepcopy", copy_for_receive)
+
+    def receipt_handle() -> str:
+        return "".join(random.choices(string.ascii_lowercase, k=185))
+
+    _patch(models, "generate_receipt_handle", receipt_handle)
 
 
 def _patch(owner: object, name: str, value: object) -> None:

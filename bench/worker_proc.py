@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--handler-ms", type=float, default=0.0)
+    parser.add_argument("--receivers", type=int, default=None, help="default: the library's")
     parser.add_argument("--run-s", type=float, default=None)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--out", type=Path, required=True)
@@ -53,7 +54,9 @@ def main() -> None:
     assert isinstance(broker, SqsBroker)
     queue_name = app.queue_name("default")
     broker.queue_url(queue_name)  # the client and the URL, before the clock starts
-    worker = app.worker(["default"], concurrency=args.concurrency)
+    worker = app.worker(
+        ["default"], concurrency=args.concurrency, receivers_per_queue=args.receivers
+    )
     stopping = threading.Event()
 
     def stop_when_done() -> None:

@@ -238,12 +238,15 @@ class App:
         concurrency: int = 1,
         shutdown_grace_s: float = 30.0,
         retry_backoff: RetryBackoff | None = None,
+        receivers_per_queue: int | None = None,
     ) -> Worker:
         """A worker for ``queues`` (short names; None means every queue that has a handler).
 
         ``concurrency`` handler threads; ``shutdown_grace_s`` for running tasks to finish on a
         stop; ``retry_backoff`` to retry failed tasks with exponential backoff instead of
-        after the queue's visibility timeout.
+        after the queue's visibility timeout; ``receivers_per_queue`` receive threads per queue
+        (default: 1 below concurrency 4, else 2; the extra ones poll only while the queue is
+        busy).
         """
         if queues is None:
             queues = sorted({r.queue for r in self._registrations.values()})
@@ -253,6 +256,7 @@ class App:
             concurrency=concurrency,
             shutdown_grace_s=shutdown_grace_s,
             retry_backoff=retry_backoff,
+            receivers_per_queue=receivers_per_queue,
         )
 
     def queue_counts(self, queue: str) -> QueueCounts:

@@ -58,6 +58,15 @@ class RetryBackoff:
         return min(self.max_s, self.base_s * (1 << doublings))
 
 
+def held_capacity(*, concurrency: int, queue_count: int, receivers_per_queue: int) -> int:
+    """The most messages a worker holds at once (running, waiting, or being received).
+
+    Two per handler thread (one running, one waiting), plus room for one full receive batch
+    per receiver thread, so a receiver waiting in a long poll never starves the others.
+    """
+    return concurrency * 2 + RECEIVE_BATCH_SIZE * queue_count * receivers_per_queue
+
+
 class HeldMessages:
     """Counts messages received and not yet finished, so the worker never over-receives."""
 
@@ -107,15 +116,20 @@ class WorkerRun:
         concurrency: int,
         record_errors: bool,
         queue_count: int = 1,
+        receivers_per_queue: int = 1,
         retry_backoff: RetryBackoff | None = None,
         foreign_fingerprints: ForeignFingerprints | None = None,
     ) -> None:
         self.app = app
         self.broker = app.broker
         self.stopping = threading.Event()
-        # Room for one full receive batch per queue on top of 2 x concurrency, so a receiver
-        # waiting in a long poll never starves the others of a whole batch.
-        self.held = HeldMessages(capacity=concurrency * 2 + RECEIVE_BATCH_SIZE * queue_count)
+        self.held = HeldMessages(
+            capacity=held_capacity(
+                concurrency=concurrency,
+                queue_count=queue_count,
+                receivers_per_queue=receivers_per_queue,
+            )
+        )
         self.acks = AckBatcher(app.broker)
         self.heartbeat = Heartbeat(app.broker)
         self.first_error: BaseException | None = None

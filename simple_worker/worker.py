@@ -2,10 +2,12 @@
 
 Threads of ``start()`` (all named ``simple-worker-*``):
 
-- one receiver per queue (``simple-worker-receiver-<queue>``): long-polls its queue for up to
-  10 messages whenever the held-message budget has room for 10 (budget: 2 x concurrency + 10
-  per queue, so handlers always have the next messages waiting but no more than about
-  concurrency + 10 per queue sit unstarted and invisible to other workers);
+- receivers per queue (``simple-worker-receiver-<queue>``, then ``...-2``): each long-polls
+  its queue for up to 10 messages whenever the held-message budget has room for 10 (budget:
+  2 x concurrency + 10 per receiver, so handlers always have the next messages waiting but
+  only a few batches sit unstarted and invisible to other workers). The first receiver always
+  polls; the others poll only while the queue is busy (its last receive was a full batch), so
+  two round trips overlap under load and an idle queue costs one long poll at a time;
 - ``concurrency`` handler threads (``simple-worker-handler-<i>``): decode, validate, run inside
   the task-context hooks; on success queue the ack; on failure leave the message for its
   visibility timeout; a poison message goes to the dead-letter queue or stays in the queue;
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Final
 
 from simple_worker.errors import BrokerError
 from simple_worker.provenance import ForeignFingerprints
-from simple_worker.run import RetryBackoff, WorkerRun
+from simple_worker.run import RECEIVE_BATCH_SIZE, RetryBackoff, WorkerRun
 
 if TYPE_CHECKING:
     from simple_worker.app import App
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _OUTAGE_BACKOFF_MAX_S: Final = 30.0
+_BUSY_RECHECK_S: Final = 0.25
+_SECOND_RECEIVER_FROM: Final = 4
 _IDLE_RECHECK_S: Final = 0.05
 _SIGNAL_CHECK_S: Final = 0.1
 
@@ -56,12 +60,16 @@ class Worker:
         concurrency: int = 1,
         shutdown_grace_s: float = 30.0,
         retry_backoff: RetryBackoff | None = None,
+        receivers_per_queue: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        if receivers_per_queue is not None and receivers_per_queue < 1:
+            raise ValueError(f"receivers_per_queue must be at least 1, got {receivers_per_queue}")
         self.app = app
         self.queues = tuple(queues)
         self.concurrency = concurrency
+        self.receivers_per_queue = receivers_per_queue or default_receivers(concurrency)
         self.shutdown_grace_s = shutdown_grace_s
         self.retry_backoff = retry_backoff
         self._queue_names = [app.queue_name(q) for q in self.queues]
@@ -87,22 +95,16 @@ class Worker:
             concurrency=self.concurrency,
             record_errors=False,
             queue_count=len(self._queue_names),
+            receivers_per_queue=self.receivers_per_queue,
             retry_backoff=self.retry_backoff,
             foreign_fingerprints=self._foreign,
         )
-        receivers = [
-            threading.Thread(
-                target=self._receive_forever,
-                args=(run, queue_name),
-                name=f"simple-worker-receiver-{queue_name}",
-                daemon=True,  # joined on shutdown, except after a second signal
-            )
-            for queue_name in self._queue_names
-        ]
+        receivers = self._receivers(run)
         logger.info(
-            "worker started on %s with concurrency %d",
+            "worker started on %s with concurrency %d (%d receivers per queue)",
             ", ".join(self._queue_names),
             self.concurrency,
+            self.receivers_per_queue,
         )
         run.start()
         try:
@@ -162,13 +164,35 @@ class Worker:
             raise run.first_error
         return run.ran
 
-    def _receive_forever(self, run: WorkerRun, queue_name: str) -> None:
+    def _receivers(self, run: WorkerRun) -> list[threading.Thread]:
+        threads = []
+        for queue_name in self._queue_names:
+            activity = _QueueActivity()  # shared by the receivers of one queue
+            for index in range(self.receivers_per_queue):
+                threads.append(
+                    threading.Thread(
+                        target=self._receive_forever if index == 0 else self._receive_while_busy,
+                        args=(run, queue_name, activity),
+                        name=f"simple-worker-receiver-{queue_name}"
+                        + (f"-{index + 1}" if index else ""),
+                        daemon=True,  # joined on shutdown, except after a second signal
+                    )
+                )
+        return threads
+
+    def _receive_forever(self, run: WorkerRun, queue_name: str, activity: _QueueActivity) -> None:
+        """The first receiver of a queue: always polls; backs off and logs during an outage."""
         outage_started_s: float | None = None
         backoff_s = 1.0
         while not run.stopping.is_set():
             try:
-                run.receive_into_buffer(queue_name, wait_s=self.app.broker.long_poll_s, block=True)
+                activity.observe(
+                    run.receive_into_buffer(
+                        queue_name, wait_s=self.app.broker.long_poll_s, block=True
+                    )
+                )
             except Exception as exc:  # the receive loop must survive anything the broker raises
+                activity.observe(0)
                 if outage_started_s is None:
                     outage_started_s = time.monotonic()
                     logger.error(
@@ -189,6 +213,25 @@ class Worker:
                     extra={"queue": queue_name},
                 )
                 outage_started_s, backoff_s = None, 1.0
+
+    def _receive_while_busy(
+        self, run: WorkerRun, queue_name: str, activity: _QueueActivity
+    ) -> None:
+        """Another receiver of a queue: polls only while its last receive was a full batch.
+
+        Errors park it until the first receiver, which logs them, finds the queue busy again.
+        """
+        while not run.stopping.is_set():
+            if not activity.wait_until_busy(_BUSY_RECHECK_S):
+                continue
+            try:
+                received = run.receive_into_buffer(
+                    queue_name, wait_s=self.app.broker.long_poll_s, block=True
+                )
+            except Exception:  # the first receiver logs an outage, once
+                logger.debug("extra receiver on %s failed", queue_name, exc_info=True)
+                received = 0
+            activity.observe(received)
 
     def _shut_down(self, run: WorkerRun, receivers: list[threading.Thread]) -> None:
         logger.info("worker stopping: finishing running tasks")
@@ -228,6 +271,28 @@ class Worker:
                 signal.signal(sig, handler)
 
         return restore
+
+
+def default_receivers(concurrency: int) -> int:
+    """Receivers per queue: a second one from 4 handler threads, where one round trip at a
+    time starts to leave handlers waiting (see the README's Performance section)."""
+    return 1 if concurrency < _SECOND_RECEIVER_FROM else 2
+
+
+class _QueueActivity:
+    """Whether a queue's last receive was a full batch: the extra receivers poll only then."""
+
+    def __init__(self) -> None:
+        self._busy = threading.Event()
+
+    def observe(self, received: int) -> None:
+        if received >= RECEIVE_BATCH_SIZE:
+            self._busy.set()
+        else:
+            self._busy.clear()
+
+    def wait_until_busy(self, timeout_s: float) -> bool:
+        return self._busy.wait(timeout_s)
 
 
 def _nothing_to_restore() -> None:

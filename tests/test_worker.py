@@ -665,3 +665,97 @@ def test_idle_queues_in_a_long_poll_do_not_starve_a_busy_one() -> None:
     runner.join(10)
 
     assert sorted(done) == list(range(30))
+
+
+class _ReceiveLog(MemoryBroker):
+    """Records which thread started each receive, and when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, float]] = []
+        self._log_lock = threading.Lock()
+
+    def receive(self, queue_name: str, *, max_messages: int, wait_s: float) -> list:  # type: ignore[type-arg]
+        with self._log_lock:
+            self.calls.append((threading.current_thread().name, time.monotonic()))
+        return super().receive(queue_name, max_messages=max_messages, wait_s=wait_s)
+
+    def callers_since(self, since_s: float) -> Counter[str]:
+        with self._log_lock:
+            return Counter(name for name, at_s in self.calls if at_s >= since_s)
+
+
+def test_a_busy_queue_gets_a_second_receiver_and_an_idle_one_does_not() -> None:
+    broker = _ReceiveLog()
+    app = App(broker=broker)
+    runs: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    @app.register_task_handler("work")
+    def work(i: int) -> None:
+        time.sleep(0.002)
+        with lock:
+            runs[i] += 1
+
+    with app.batch():
+        for i in range(400):
+            app.add_task("work", {"i": i})
+    worker = app.worker(concurrency=4)
+    assert worker.receivers_per_queue == 2
+    runner = threading.Thread(target=worker.start, name="test-worker")
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while sum(runs.values()) < 400 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        busy = broker.callers_since(0)
+        time.sleep(0.5)  # the extra receiver's last poll ends; then it parks
+        idle_from_s = time.monotonic()
+        time.sleep(1.5)
+        idle = broker.callers_since(idle_from_s)
+    finally:
+        worker.stop()
+        runner.join(10)
+
+    assert sorted(runs) == list(range(400))
+    assert set(runs.values()) == {1}
+    assert busy["simple-worker-receiver-default"] >= 1
+    assert busy["simple-worker-receiver-default-2"] >= 1  # both polled the busy queue
+    assert idle["simple-worker-receiver-default-2"] == 0  # parked while the queue is empty
+    assert idle["simple-worker-receiver-default"] >= 1  # the first one keeps polling
+
+
+def test_receivers_per_queue_is_set_by_concurrency_or_explicitly(app: App) -> None:
+    @app.register_task_handler("t")
+    def t() -> None:
+        pass
+
+    assert app.worker(concurrency=1).receivers_per_queue == 1
+    assert app.worker(concurrency=3).receivers_per_queue == 1
+    assert app.worker(concurrency=4).receivers_per_queue == 2
+    assert app.worker(concurrency=16).receivers_per_queue == 2
+    assert app.worker(concurrency=2, receivers_per_queue=3).receivers_per_queue == 3
+    with pytest.raises(ValueError, match="receivers_per_queue must be at least 1"):
+        app.worker(receivers_per_queue=0)
+
+
+def test_an_outage_with_two_receivers_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    broker = _FlakyBroker(failures=3)
+    app = App(broker=broker)
+    done: list[int] = []
+
+    @app.register_task_handler("t")
+    def t(i: int) -> None:
+        done.append(i)
+
+    with app.batch():
+        for i in range(50):
+            app.add_task("t", {"i": i})
+    worker = app.worker(concurrency=4)
+    _stop_when(worker.stop, lambda: len(done) >= 50, timeout_s=20)
+    with caplog.at_level(logging.INFO, logger="simple_worker"):
+        worker.start()
+
+    assert sorted(done) == list(range(50))
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("cannot receive from default" in m for m in messages) == 1

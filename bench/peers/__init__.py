@@ -3,9 +3,11 @@
 Each peer is a script in this folder (``python SCRIPT produce|consume ...``, standard library
 plus the peer's packages, protocol in ``peer_protocol``), run with the python of
 ``bench/.venvs/<peer>`` (created and installed on first use). Producer and consumer are the
-peer's normal ones; their calls are counted at the server like ours.
+peer's normal ones; their calls are counted at the server like ours. The section runs our
+worker and the hand-written loop at the same N beside them (each repetition interleaved, so
+drifting load hits all alike) and reports each one's throughput as a ratio of the loop's in the
+same repetition, plus each consumer's receive calls per hour on an empty queue.
 
-Not yet covered: Doist's sqs-workers and Celery with kombu's SQS transport.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any, Final
 import attrs
 
 from bench.common import REPO_ROOT, BenchServer, Consumer, by_kind, calls_for, sqs_client, summary
+from bench.idle import count_idle_receives
+from bench.sqs_runs import LIMIT, OURS, run_e2e
 
 PEERS_DIR: Final = Path(__file__).resolve().parent
 VENVS_DIR: Final = REPO_ROOT / "bench" / ".venvs"
@@ -51,6 +55,20 @@ PEERS: Final = (
         script="dramatiq_sqs_peer.py",
         threads=8,
         queue_suffix="_default",
+    ),
+    Peer(
+        name="sqs-workers 0.7.3",
+        packages=("sqs-workers==0.7.3", "typing-extensions==4.16.0"),  # undeclared dependency
+        script="sqs_workers_peer.py",
+        threads=None,
+        queue_suffix="-default",
+    ),
+    Peer(
+        name="Celery 5.7 + kombu 5.7 SQS",
+        packages=("celery[sqs]==5.7.0", "kombu==5.7.0"),
+        script="celery_sqs_peer.py",
+        threads=8,
+        queue_suffix="-default",
     ),
 )
 
@@ -99,25 +117,32 @@ def _env(server: BenchServer) -> dict[str, str]:
     return env
 
 
-def run_peer(
-    server: BenchServer, peer: Peer, *, n: int, handler_ms: float, workdir: Path
-) -> dict[str, Any]:
-    python = venv_python(peer)
-    prefix = f"p{uuid.uuid4().hex[:8]}-"
-    queue_name = prefix.rstrip("-") + peer.queue_suffix
-    client: Any = sqs_client(server.endpoint_url)
-    url = client.create_queue(QueueName=queue_name)["QueueUrl"]
-    common = [
+def _command(
+    peer: Peer, mode: str, *, server: BenchServer, prefix: str, n: int, handler_ms: float
+) -> list[str]:
+    command = [
+        str(venv_python(peer)),
+        str(PEERS_DIR / peer.script),
+        mode,
         f"--endpoint={server.endpoint_url}",
         f"--prefix={prefix}",
         f"--n={n}",
         f"--handler-ms={handler_ms}",
     ]
     if peer.threads is not None:
-        common.append(f"--concurrency={peer.threads}")
-    script = str(PEERS_DIR / peer.script)
+        command.append(f"--concurrency={peer.threads}")
+    return command
+
+
+def run_peer(
+    server: BenchServer, peer: Peer, *, n: int, handler_ms: float, workdir: Path
+) -> dict[str, Any]:
+    prefix = f"p{uuid.uuid4().hex[:8]}-"
+    queue_name = prefix.rstrip("-") + peer.queue_suffix
+    client: Any = sqs_client(server.endpoint_url)
+    url = client.create_queue(QueueName=queue_name)["QueueUrl"]
     producer = subprocess.Popen(
-        [str(python), script, "produce", *common],
+        _command(peer, "produce", server=server, prefix=prefix, n=n, handler_ms=handler_ms),
         cwd=workdir,
         env=_env(server),
         stdin=subprocess.PIPE,
@@ -135,7 +160,10 @@ def run_peer(
     producer.wait(60)
     result_path = workdir / f"{prefix}peer.json"
     consumer = Consumer(
-        [str(python), script, "consume", *common, f"--out={result_path}"],
+        [
+            *_command(peer, "consume", server=server, prefix=prefix, n=n, handler_ms=handler_ms),
+            f"--out={result_path}",
+        ],
         result_path,
         cwd=workdir,
         env=_env(server),
@@ -166,42 +194,97 @@ def run_peer(
     }
 
 
-def peers_section(
-    server: BenchServer, args: argparse.Namespace, workdir: Path
-) -> list[dict[str, Any]]:
+def peers_section(server: BenchServer, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Ours, the hand-written loop and every selected peer, same N, same run; then idle."""
     n = min(args.n, args.peer_n)
+    peers = [
+        peer
+        for peer in PEERS
+        if not args.peer or any(wanted.lower() in peer.name.lower() for wanted in args.peer)
+    ]
     rows = []
-    for peer in PEERS:
-        for handler_ms in (0.0, args.handler_ms):
-            runs = []
-            for repetition in range(args.repeat):
-                print(
-                    f"[bench] peer {peer.name} handler {handler_ms:g} ms, run "
-                    f"{repetition + 1}/{args.repeat}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    for handler_ms in (0.0, args.handler_ms):
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for repetition in range(args.repeat):
+            for impl in [LIMIT, OURS, *peers]:
+                name = impl if isinstance(impl, str) else impl.name
+                _log(f"peers: {name} handler {handler_ms:g} ms, run {repetition + 1}/{args.repeat}")
                 started_s = time.monotonic()
-                runs.append(run_peer(server, peer, n=n, handler_ms=handler_ms, workdir=workdir))
-                runs[-1]["wall_s"] = time.monotonic() - started_s
-            first = runs[0]
-            rows.append(
-                {
-                    **{k: first[k] for k in ("impl", "threads", "n", "handler_ms")},
-                    **{
-                        key: summary([float(run[key]) for run in runs])
-                        for key in (
-                            "produce_tasks_per_s",
-                            "drain_tasks_per_s",
-                            "lost",
-                            "duplicated",
-                        )
-                    },
-                    "calls_per_task": {
-                        kind: summary([run["calls_per_task"][kind] for run in runs])
-                        for kind in first["calls_per_task"]
-                    },
-                    "runs": runs,
-                }
+                if isinstance(impl, str):
+                    run = run_e2e(
+                        server,
+                        impl,
+                        n=n,
+                        concurrency=args.concurrency,
+                        handler_ms=handler_ms,
+                        workdir=workdir,
+                    )
+                    run["threads"] = args.concurrency
+                else:
+                    run = run_peer(server, impl, n=n, handler_ms=handler_ms, workdir=workdir)
+                run["wall_s"] = time.monotonic() - started_s
+                runs.setdefault(name, []).append(run)
+        limit_rates = [run["drain_tasks_per_s"] for run in runs[LIMIT]]
+        rows += [_combine(name, name_runs, limit_rates) for name, name_runs in runs.items()]
+    _log(f"peers: idle ({args.idle_s:g} s, all peers at once)")
+    return {"n": n, "rows": rows, "idle": _idle(server, peers, args.idle_s, workdir)}
+
+
+def _combine(name: str, runs: list[dict[str, Any]], limit_rates: list[float]) -> dict[str, Any]:
+    first = runs[0]
+    return {
+        "impl": name,
+        **{k: first[k] for k in ("threads", "n", "handler_ms")},
+        **{
+            key: summary([float(run[key]) for run in runs])
+            for key in ("produce_tasks_per_s", "drain_tasks_per_s", "lost", "duplicated")
+        },
+        # Each run against the hand-written loop's run of the same repetition.
+        "ratio_to_limit": summary(
+            [run["drain_tasks_per_s"] / limit for run, limit in zip(runs, limit_rates, strict=True)]
+        ),
+        "calls_per_task": {
+            kind: summary([run["calls_per_task"][kind] for run in runs])
+            for kind in first["calls_per_task"]
+        },
+        "runs": runs,
+    }
+
+
+def _idle(
+    server: BenchServer, peers: list[Peer], window_s: float, workdir: Path
+) -> dict[str, float]:
+    """Receive calls per hour of each peer's consumer on its own empty queue, all at once."""
+    client: Any = sqs_client(server.endpoint_url)
+    consumers: dict[str, Consumer] = {}
+    names: dict[str, str] = {}
+    before = server.counts()
+    try:
+        for peer in peers:
+            prefix = f"p{uuid.uuid4().hex[:8]}-"
+            queue_name = prefix.rstrip("-") + peer.queue_suffix
+            client.create_queue(QueueName=queue_name)
+            result_path = workdir / f"{prefix}idle.json"
+            names[queue_name] = peer.name
+            consumers[queue_name] = Consumer(
+                [
+                    *_command(peer, "consume", server=server, prefix=prefix, n=1, handler_ms=0.0),
+                    f"--out={result_path}",
+                ],
+                result_path,
+                cwd=workdir,
+                env=_env(server),
             )
-    return rows
+        per_hour = count_idle_receives(server, consumers, window_s, before)
+    finally:
+        for consumer in consumers.values():
+            consumer.kill()
+        for queue_name in consumers:
+            server.release(queue_name)
+            client.delete_queue(QueueUrl=client.get_queue_url(QueueName=queue_name)["QueueUrl"])
+        client.close()
+    return {names[queue]: rate for queue, rate in per_hour.items()}
+
+
+def _log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
