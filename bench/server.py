@@ -253,13 +253,17 @@ def _speed_up_moto() -> None:
     - deleting a message: one scan, stopping at the message;
     - the copy of each received message (made so that filtering its attributes leaves the stored
       one alone): a shallow copy, not a ``deepcopy`` of every receipt handle it ever had;
-    - receipt handles: the same 185 random lowercase letters, drawn in one call, not 185.
+    - receipt handles: the same 185 random lowercase letters, drawn in one call, not 185;
+    - ReceiveMessage answers in the JSON protocol whose message attributes are all strings: the
+      same JSON, encoded directly instead of by moto's generic serializer (which walks the
+      service model for every field; with three attributes per message it cost more than the
+      receive itself). ``tests/test_bench.py`` checks that both give the same document.
     """
     import copy  # noqa: PLC0415
     import random  # noqa: PLC0415
     import string  # noqa: PLC0415
 
-    from moto.sqs import models  # noqa: PLC0415
+    from moto.sqs import models, responses  # noqa: PLC0415
     from moto.sqs.exceptions import ReceiptHandleIsInvalid  # noqa: PLC0415
 
     def unix_time(dt: object = None) -> float:
@@ -325,6 +329,33 @@ def _speed_up_moto() -> None:
         return "".join(random.choices(string.ascii_lowercase, k=185))
 
     _patch(models, "generate_receipt_handle", receipt_handle)
+    _patch(responses.SQSResponse, "serialized", _fast_receive_serializer(responses))
+
+
+def _fast_receive_serializer(responses: Any) -> Callable[[Any, Any], Any]:
+    generic: Any = responses.SQSResponse.serialized
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if (
+            self._get_action() == "ReceiveMessage"
+            and self.headers.get("X-Amz-Target")  # the JSON protocol
+            and isinstance(result, dict)
+            and all(_plain_strings(message) for message in result.get("Messages", []))
+        ):
+            status, headers, _ = generic(self, responses.ActionResult({}))
+            return status, headers, json.dumps(result)
+        return generic(self, action_result)
+
+    return serialized
+
+
+def _plain_strings(message: dict[str, Any]) -> bool:
+    """True if every message attribute is a plain string (no binary or list values)."""
+    return all(
+        set(value) == {"DataType", "StringValue"} and isinstance(value["StringValue"], str)
+        for value in message.get("MessageAttributes", {}).values()
+    )
 
 
 def _patch(owner: object, name: str, value: object) -> None:

@@ -76,3 +76,65 @@ def test_in_process_sections_report_their_figures(quick_results: dict[str, Any])
     }
     assert "moto" in quick_results["server"]
     assert quick_results["machine"]["cores"] >= 1
+
+
+_ANSWERS_BEFORE_AND_AFTER_PATCHING = """
+import json
+from werkzeug.test import Client
+from moto.server import create_backend_app
+from bench.server import _speed_up_moto
+
+client = Client(create_backend_app("sqs"))
+
+def call(action, document):
+    headers = {
+        "X-Amz-Target": f"AmazonSQS.{action}",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request,"
+        " SignedHeaders=host, Signature=x",
+    }
+    response = client.post("/", data=json.dumps(document), headers=headers)
+    assert response.status_code == 200, response.data
+    return json.loads(response.data)
+
+url = call("CreateQueue", {"QueueName": "q"})["QueueUrl"]
+attributes = {
+    f"simple_worker.{name}": {"DataType": "String", "StringValue": f"{name}-é"}
+    for name in ("task_id", "task_fingerprint", "contract_fingerprint")
+}
+entries = [
+    {"Id": str(i), "MessageBody": json.dumps({"i": i}), "MessageAttributes": attributes}
+    for i in range(3)
+] + [{"Id": "3", "MessageBody": "no attributes"}]
+call("SendMessageBatch", {"QueueUrl": url, "Entries": entries})
+receive = {
+    "QueueUrl": url,
+    "MaxNumberOfMessages": 10,
+    "VisibilityTimeout": 0,
+    "MessageSystemAttributeNames": ["ApproximateReceiveCount", "SentTimestamp"],
+    "MessageAttributeNames": ["All"],
+}
+answers = [call("ReceiveMessage", receive)]
+_speed_up_moto()
+answers.append(call("ReceiveMessage", receive))
+print(json.dumps(answers))
+"""
+
+
+@pytest.mark.timeout(60)
+def test_the_benchmark_server_answers_receives_as_moto_does() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", _ANSWERS_BEFORE_AND_AFTER_PATCHING],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    before, after = json.loads(completed.stdout)
+    assert len(before["Messages"]) == 4
+    for message in (*before["Messages"], *after["Messages"]):
+        assert len(message.pop("ReceiptHandle")) == 185  # new on every receive
+        message["Attributes"].pop("ApproximateReceiveCount")  # 1, then 2
+    assert after == before
