@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run only peers whose name contains this (repeatable; default: all peers)",
     )
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the tables into README.md's Performance section",
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -123,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             else str(plot_path)
         )
     json_path, md_path = report.write(results, args.out)
+    if args.readme:
+        report.update_readme(results, REPO_ROOT / "README.md")
     print(report.markdown(results))
     print(f"wrote {json_path} and {md_path} in {results['duration_s']:.0f} s")
     return 0

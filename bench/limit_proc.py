@@ -1,11 +1,11 @@
 """The hand-written limit: the best plain boto3 consumer loop, ``python -m bench.limit_proc``.
 
 One receiver thread long-polls (ReceiveMessage, 10 messages, 20 s) whenever the same budget as
-our worker's has room for 10 (2 x concurrency + 10 held), feeding ``--concurrency`` handler
-threads; a deleter thread deletes receipts 10 at a time (DeleteMessageBatch), the rest after
-at most a second. Handlers parse the JSON body, record ``task_payload.a`` and sleep
-``--handler-ms``: no validation, no hooks, no logging. Same protocol and result file as
-``bench.worker_proc``.
+our worker's has room for 10 (2 x concurrency + 10 held per receiver), feeding
+``--concurrency`` handler threads (``--receivers 2``: two such receivers, always polling); a
+deleter thread deletes receipts 10 at a time (DeleteMessageBatch), the rest after at most a
+second. Handlers parse the JSON body, record ``task_payload.a`` and sleep ``--handler-ms``: no
+validation, no hooks, no logging. Same protocol and result file as ``bench.worker_proc``.
 """
 
 from __future__ import annotations
@@ -47,16 +47,18 @@ def main() -> None:  # noqa: PLR0915 (one loop, kept in one place to read as a w
     url = client.get_queue_url(QueueName=args.queue)["QueueUrl"]
     recorder = Recorder(args.n)
     sleep_s = args.handler_ms / 1000
-    capacity = 2 * args.concurrency + _BATCH
+    capacity = 2 * args.concurrency + _BATCH * args.receivers
     held = threading.Semaphore(capacity)
+    reserving = threading.Lock()  # one receiver takes its 10 permits at a time
     stopping = threading.Event()
     work: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
     receipts: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
     def receive() -> None:
         while not stopping.is_set():
-            for _ in range(_BATCH):
-                held.acquire()
+            with reserving:
+                for _ in range(_BATCH):
+                    held.acquire()
             messages = client.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=_BATCH, WaitTimeSeconds=20
             ).get("Messages", [])
@@ -123,7 +125,7 @@ def main() -> None:  # noqa: PLR0915 (one loop, kept in one place to read as a w
         thread.join()
     receipts.put(None)
     deleter.join()
-    for _ in range(capacity * args.receivers):
+    for _ in range(capacity):
         held.release()  # let the receivers reach their stop check
     for receiver in receivers:
         receiver.join(30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 TARGETS = {
     "calls_per_task": 0.31,
@@ -263,6 +263,22 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _row(target: str, value: float, fmt: str, met: bool) -> dict[str, Any]:
     return {"target": target, "value": value, "measured": fmt.format(value), "met": met}
+
+
+README_START: Final = "<!-- bench-results:start -->"
+README_END: Final = "<!-- bench-results:end -->"
+
+
+def update_readme(results: Mapping[str, Any], readme: Path) -> None:
+    """Put this run's tables between the README's bench-results markers, headings demoted."""
+    body = markdown(results).split("\n", 1)[1].strip()  # without the "# Benchmark results"
+    body = "\n".join("##" + line if line.startswith("## ") else line for line in body.split("\n"))
+    text = readme.read_text(encoding="utf-8")
+    head, start, rest = text.partition(README_START)
+    _, end, tail = rest.partition(README_END)
+    if not start or not end:
+        raise SystemExit(f"{readme} has no {README_START} ... {README_END} block")
+    readme.write_text(f"{head}{start}\n{body}\n{end}{tail}", encoding="utf-8")
 
 
 def write(results: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]:

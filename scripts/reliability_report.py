@@ -33,7 +33,8 @@ SCENARIOS: list[tuple[Scenario, str]] = [
         "A worker (concurrency 4) is killed with SIGKILL after about a third of 2,000 tasks "
         "ran; a second worker starts at once. The queue's visibility timeout is 3 s, so the "
         "messages the dead worker held come back after it. Duplicates are bounded by what a "
-        "worker can hold (2 x concurrency + 10 = 18) plus finished tasks whose deletes were "
+        "worker can hold (2 x concurrency + 10 per receiver = {held_bound}) plus finished "
+        "tasks whose deletes were "
         "not flushed yet (fewer than 10): {duplicate_bound} at most. {done_at_kill} tasks "
         "had run when the worker was killed.",
     ),

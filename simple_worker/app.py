@@ -245,8 +245,8 @@ class App:
         ``concurrency`` handler threads; ``shutdown_grace_s`` for running tasks to finish on a
         stop; ``retry_backoff`` to retry failed tasks with exponential backoff instead of
         after the queue's visibility timeout; ``receivers_per_queue`` receive threads per queue
-        (default: 1 below concurrency 4, else 2; the extra ones poll only while the queue is
-        busy).
+        (default: 1 at concurrency 1, 2 up to 11, 3 up to 23, then 4; the extra ones poll only
+        while the queue is busy).
         """
         if queues is None:
             queues = sorted({r.queue for r in self._registrations.values()})

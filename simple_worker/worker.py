@@ -2,12 +2,13 @@
 
 Threads of ``start()`` (all named ``simple-worker-*``):
 
-- receivers per queue (``simple-worker-receiver-<queue>``, then ``...-2``): each long-polls
-  its queue for up to 10 messages whenever the held-message budget has room for 10 (budget:
-  2 x concurrency + 10 per receiver, so handlers always have the next messages waiting but
-  only a few batches sit unstarted and invisible to other workers). The first receiver always
-  polls; the others poll only while the queue is busy (its last receive was a full batch), so
-  two round trips overlap under load and an idle queue costs one long poll at a time;
+- receivers per queue (``simple-worker-receiver-<queue>``, then ``...-2`` and on; how many:
+  ``default_receivers``): each long-polls its queue for up to 10 messages whenever the
+  held-message budget has room for 10 (budget: 2 x concurrency + 10 per receiver, so handlers
+  always have the next messages waiting but only a few batches sit unstarted and invisible to
+  other workers). The first receiver always polls; the others poll only while the queue is
+  busy (its last receive was a full batch), so round trips overlap under load and an idle
+  queue costs one long poll at a time;
 - ``concurrency`` handler threads (``simple-worker-handler-<i>``): decode, validate, run inside
   the task-context hooks; on success queue the ack; on failure leave the message for its
   visibility timeout; a poison message goes to the dead-letter queue or stays in the queue;
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 _OUTAGE_BACKOFF_MAX_S: Final = 30.0
 _BUSY_RECHECK_S: Final = 0.25
-_SECOND_RECEIVER_FROM: Final = 4
+_MAX_DEFAULT_RECEIVERS: Final = 4
 _IDLE_RECHECK_S: Final = 0.05
 _SIGNAL_CHECK_S: Final = 0.1
 
@@ -274,9 +275,15 @@ class Worker:
 
 
 def default_receivers(concurrency: int) -> int:
-    """Receivers per queue: a second one from 4 handler threads, where one round trip at a
-    time starts to leave handlers waiting (see the README's Performance section)."""
-    return 1 if concurrency < _SECOND_RECEIVER_FROM else 2
+    """Receivers per queue: 1 for one handler thread, 2 up to 11, 3 up to 23, then 4.
+
+    One receiver delivers at most 10 messages per round trip, which fast handlers outrun; the
+    extra ones poll only while the queue is busy, so they cost nothing when it is idle (see
+    the README's Performance section for the measurements behind these steps).
+    """
+    if concurrency == 1:
+        return 1
+    return min(_MAX_DEFAULT_RECEIVERS, 2 + concurrency // 12)
 
 
 class _QueueActivity:

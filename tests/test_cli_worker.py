@@ -81,7 +81,7 @@ def test_the_worker_runs_tasks_and_stops_on_sigterm_with_exit_0(tiny_app: Path) 
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "simple_worker.cli.main", "worker", "tinyapp:app",
-         "--concurrency", "2"],
+         "--concurrency", "2", "--receivers-per-queue", "3"],
         cwd=tiny_app, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -99,7 +99,7 @@ def test_the_worker_runs_tasks_and_stops_on_sigterm_with_exit_0(tiny_app: Path) 
             worker.communicate()
 
     assert worker.returncode == 0, output
-    assert "worker started on" in output
+    assert "with concurrency 2 (3 receivers per queue)" in output
     assert "received SIGTERM: stopping" in output
     assert sorted(results.read_text().splitlines()) == [f"line {i}" for i in range(5)]
 

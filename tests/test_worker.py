@@ -730,10 +730,8 @@ def test_receivers_per_queue_is_set_by_concurrency_or_explicitly(app: App) -> No
     def t() -> None:
         pass
 
-    assert app.worker(concurrency=1).receivers_per_queue == 1
-    assert app.worker(concurrency=3).receivers_per_queue == 1
-    assert app.worker(concurrency=4).receivers_per_queue == 2
-    assert app.worker(concurrency=16).receivers_per_queue == 2
+    defaults = {c: app.worker(concurrency=c).receivers_per_queue for c in (1, 2, 11, 12, 24, 99)}
+    assert defaults == {1: 1, 2: 2, 11: 2, 12: 3, 24: 4, 99: 4}
     assert app.worker(concurrency=2, receivers_per_queue=3).receivers_per_queue == 3
     with pytest.raises(ValueError, match="receivers_per_queue must be at least 1"):
         app.worker(receivers_per_queue=0)

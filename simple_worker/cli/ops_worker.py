@@ -41,6 +41,14 @@ def add_parser(commands: argparse._SubParsersAction[Any], parent: argparse.Argum
         help="handler threads (default 1)",
     )
     worker.add_argument(
+        "--receivers-per-queue",
+        type=positive_int,
+        default=None,
+        metavar="R",
+        help="receive threads per queue (default: 1 at concurrency 1, 2 up to 11, 3 up to 23, "
+        "then 4; the extra ones poll only while the queue is busy)",
+    )
+    worker.add_argument(
         "--shutdown-grace",
         type=float,
         default=30.0,
@@ -53,7 +61,10 @@ def add_parser(commands: argparse._SubParsersAction[Any], parent: argparse.Argum
 def run_worker(args: argparse.Namespace) -> int:
     app = load_app(args.app)
     worker = app.worker(
-        args.queues, concurrency=args.concurrency, shutdown_grace_s=args.shutdown_grace
+        args.queues,
+        concurrency=args.concurrency,
+        shutdown_grace_s=args.shutdown_grace,
+        receivers_per_queue=args.receivers_per_queue,
     )
     if not worker.queues:
         raise UsageError(

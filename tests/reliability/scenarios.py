@@ -16,6 +16,8 @@ import attrs
 
 from simple_worker import App, BrokerError
 from simple_worker.errors import BatchSendError
+from simple_worker.run import held_capacity
+from simple_worker.worker import default_receivers
 from tests.reliability.harness import (
     Results,
     WorkerProcess,
@@ -30,8 +32,10 @@ QUICK_POLL: Final = "wait_time=1"
 """A stopping worker waits for its current long poll: keep polls short in tests."""
 FAIL_FAST: Final = "max_attempts=2&connect_timeout=1&read_timeout=25"
 CONCURRENCY: Final = 4
-HELD_BOUND: Final = 2 * CONCURRENCY + 10
-"""What a worker holds at most: its receive budget (2 x concurrency + 10)."""
+HELD_BOUND: Final = held_capacity(
+    concurrency=CONCURRENCY, queue_count=1, receivers_per_queue=default_receivers(CONCURRENCY)
+)
+"""What a worker holds at most: its receive budget (2 x concurrency + 10 per receiver)."""
 UNFLUSHED_ACKS_BOUND: Final = 10
 """Finished tasks whose deletes wait for the next flush (at 10, or after a second)."""
 
@@ -124,6 +128,7 @@ def crash(moto: MotoSqs, workdir: Path, *, tasks: int = 2000) -> ScenarioResult:
         recover_what="kill until every task ran",
         notes={
             "done_at_kill": done_at_kill,
+            "held_bound": HELD_BOUND,
             "duplicate_bound": HELD_BOUND + UNFLUSHED_ACKS_BOUND,
             "second_exit_code": second_rc,
             "unknown_ids": sorted(set(results.done) - set(range(tasks))),

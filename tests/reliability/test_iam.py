@@ -149,8 +149,7 @@ def test_the_policies_cover_every_call_of_a_real_producer_and_worker(moto_server
     queue_url = moto_server.client.get_queue_url(QueueName=prefix + "default")["QueueUrl"]
     moto_server.client.send_message(QueueUrl=queue_url, MessageBody="poison")
 
-    # Concurrency 6: a budget (2 x 6 + 10) with room for both receivers' 10 at once; see
-    # test_multi_queue.py for what happens below that.
+    # Concurrency 6: a budget with room for every receiver's 10 at once.
     worker = worker_app.worker(
         queues=["default", "emails"], concurrency=6, retry_backoff=RetryBackoff(base_s=1, max_s=1)
     )
