@@ -66,20 +66,12 @@ class Heartbeat:
             if timeout_s and now_s - entry.extended_at_s >= timeout_s / 2:
                 due.setdefault(queue_name, []).append((entry.message.receipt, timeout_s))
                 entry.extended_at_s = now_s
-        for queue_name, changes in due.items():
-            try:
-                self._broker.change_visibility(queue_name, changes)
-            except BrokerError as exc:
-                logger.warning(
-                    "could not extend the visibility of %d running messages on %s (%s); "
-                    "they may run twice",
-                    len(changes),
-                    queue_name,
-                    exc,
-                    extra={"queue": queue_name},
-                )
-            else:
-                logger.debug("extended %d messages on %s", len(changes), queue_name)
+        change_visibility(
+            self._broker,
+            due,
+            failed="could not extend the visibility of {count} running messages on {queue} "
+            "({error}); they may run twice",
+        )
 
     def _timeout_s(self, queue_name: str) -> int:
         try:
@@ -90,3 +82,21 @@ class Heartbeat:
     def _beat_forever(self) -> None:
         while not self._stopping.wait(_TICK_S):
             self.beat()
+
+
+def change_visibility(
+    broker: Broker, changes_by_queue: dict[str, list[tuple[str, int]]], *, failed: str
+) -> None:
+    """Change visibility queue by queue; a failure is logged (``failed`` formatted with
+    ``count``, ``queue`` and ``error``), never raised: the messages then come back on their own.
+    """
+    for queue_name, changes in changes_by_queue.items():
+        try:
+            broker.change_visibility(queue_name, changes)
+        except BrokerError as exc:
+            logger.warning(
+                failed.format(count=len(changes), queue=queue_name, error=exc),
+                extra={"queue": queue_name},
+            )
+        else:
+            logger.debug("changed the visibility of %d messages on %s", len(changes), queue_name)

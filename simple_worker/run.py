@@ -26,7 +26,7 @@ from simple_worker.errors import (
     UnknownTaskError,
 )
 from simple_worker.execution import PreparedTask, prepare, run
-from simple_worker.heartbeat import Heartbeat
+from simple_worker.heartbeat import Heartbeat, change_visibility
 from simple_worker.provenance import ForeignFingerprints
 
 if TYPE_CHECKING:
@@ -224,19 +224,12 @@ class WorkerRun:
         for message in messages:
             self.heartbeat.untrack(message)
             by_queue.setdefault(message.queue_name, []).append((message.receipt, timeout_s))
-        for queue_name, changes in by_queue.items():
-            try:
-                self.broker.change_visibility(queue_name, changes)
-            except BrokerError as exc:
-                logger.warning(
-                    "could not %s %s (%d messages: %s); they come back after their visibility "
-                    "timeout",
-                    what,
-                    queue_name,
-                    len(changes),
-                    exc,
-                    extra={"queue": queue_name},
-                )
+        change_visibility(
+            self.broker,
+            by_queue,
+            failed=f"could not {what} {{queue}} ({{count}} messages: {{error}}); they come back "
+            "after their visibility timeout",
+        )
 
     def _handle_forever(self) -> None:
         while (bundle := self._ready.get()) is not None:

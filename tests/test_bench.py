@@ -7,6 +7,7 @@ the figures of every section present.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench import peers as peers_module
+from bench.common import BenchServer
+from bench.report import markdown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +84,7 @@ def test_in_process_sections_report_their_figures(quick_results: dict[str, Any])
 
 
 _ANSWERS_BEFORE_AND_AFTER_PATCHING = """
+import argparse
 import json
 from werkzeug.test import Client
 from moto.server import create_backend_app
@@ -138,3 +144,58 @@ def test_the_benchmark_server_answers_receives_as_moto_does() -> None:
         assert len(message.pop("ReceiptHandle")) == 185  # new on every receive
         message["Attributes"].pop("ApproximateReceiveCount")  # 1, then 2
     assert after == before
+
+
+@pytest.mark.timeout(150)
+def test_the_peers_section_runs_a_peer_beside_ours_and_the_loop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = peers_module.Peer(
+        name="fake peer",
+        packages=(),
+        script=str(REPO_ROOT / "tests" / "bench_fake_peer.py"),
+        threads=None,
+        queue_suffix="-default",
+    )
+    monkeypatch.setattr(peers_module, "PEERS", (fake,))
+    monkeypatch.setattr(peers_module, "venv_python", lambda peer: Path(sys.executable))
+    args = argparse.Namespace(
+        n=30, peer_n=30, peer=[], repeat=1, handler_ms=1.0, concurrency=2, idle_s=3.0
+    )
+    server = BenchServer()
+    try:
+        section = peers_module.peers_section(server, args, tmp_path)
+    finally:
+        server.close()
+
+    rows = {(row["impl"], row["handler_ms"]): row for row in section["rows"]}
+    assert set(rows) == {
+        (impl, handler_ms)
+        for impl in ("hand-written boto3", "simple-worker", "fake peer")
+        for handler_ms in (0.0, 1.0)
+    }
+    for row in rows.values():
+        assert row["lost"]["max"] == 0, row["impl"]
+        assert row["duplicated"]["max"] == 0, row["impl"]
+        assert row["ratio_to_limit"]["median"] > 0
+    assert rows[("hand-written boto3", 0.0)]["ratio_to_limit"]["median"] == 1.0
+    fake_calls = rows[("fake peer", 0.0)]["calls_per_task"]
+    assert fake_calls["send"]["median"] == 29 / 30  # one SendMessage per task after the warm-up
+    assert fake_calls["delete"]["median"] == 1.0  # one DeleteMessage per task
+    # A 5 s long poll: one or two receives start in the 3 s window.
+    assert 0 < section["idle"]["fake peer"] <= 2 * 3600 / 3
+    report = markdown({**_EMPTY_RESULTS, "peers": section})
+    assert "| fake peer | 1 | trivial |" in report
+
+
+_EMPTY_RESULTS: dict[str, Any] = {
+    "command": "test",
+    "machine": {
+        "cpu": "cpu",
+        "cores": 2,
+        "platform": "p",
+        "python": "3",
+        "load_average_at_start": [0.0],
+    },
+    "repeat": 1,
+}
