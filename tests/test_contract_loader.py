@@ -319,7 +319,7 @@ def test_unknown_task_key() -> None:
 def test_unknown_argument_key() -> None:
     assert error(task_with_args('locale = { type = "str", defualt = "en" }')) == (
         'c.toml: tasks.t.args.locale.defualt: unknown key (did you mean "default"? '
-        "allowed: type, default, deprecated)"
+        "allowed: type, default, default_none, deprecated)"
     )
 
 
@@ -690,3 +690,51 @@ def test_problems_of_different_kinds_are_reported_together() -> None:
 
     assert len(message.splitlines()) == 3
     assert all(line.startswith("c.toml: ") for line in message.splitlines())
+
+
+# --- default_none: a default of None, which TOML cannot write ----------------------------
+
+
+def test_default_none_gives_a_nullable_argument_a_default_of_none() -> None:
+    contract = load(
+        """
+        version = 1
+        [types.A]
+        note = { type = "str | None", default_none = true }
+        [tasks.t.args]
+        who = "str"
+        referrer = { type = "str | None", default_none = true }
+        a = { type = "A | None", default_none = true }
+        off = { type = "int | None", default_none = false }
+        """
+    )
+
+    args = {arg.name: arg for arg in contract.tasks["t"].args}
+    assert args["referrer"].default is None
+    assert not args["referrer"].required
+    assert args["a"].default is None
+    assert args["off"].required  # default_none = false is the same as leaving it out
+    assert contract.records["A"].fields[0].default is None
+    assert contract.record_classes["A"]().note is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            'x = { type = "str", default_none = true }',
+            "c.toml: tasks.t.args.x.default_none: a default of None needs a type that allows "
+            'None, such as "str | None"',
+        ),
+        (
+            'x = { type = "str | None", default_none = true, default = "a" }',
+            "c.toml: tasks.t.args.x: give either default or default_none = true, not both",
+        ),
+        (
+            'x = { type = "str | None", default_none = "yes" }',
+            "c.toml: tasks.t.args.x.default_none: expected true or false, got a string",
+        ),
+    ],
+)
+def test_default_none_misuse_is_explained(spec: str, message: str) -> None:
+    assert error(task_with_args(spec)) == message

@@ -170,3 +170,17 @@ def test_cli_writes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert json.loads(capsys.readouterr().out)["$schema"] == DRAFT
     assert gen_main(["schema", str(tmp_path / "missing.toml")]) == 2
     assert "simple-worker-gen schema: error:" in capsys.readouterr().err
+
+
+def test_a_default_of_none_is_a_null_default_and_not_required() -> None:
+    contract = load_contract_text(
+        'version = 1\n[tasks.t.args]\nref = { type = "str | None", default_none = true }\n',
+        source="c.toml",
+    )
+    (task,) = message_schema(contract)["oneOf"]
+    payload = task["properties"]["task_payload"]
+
+    assert payload["properties"]["ref"]["default"] is None
+    assert payload["required"] == []
+    assert check(contract, {"task_name": "t", "task_payload": {}})
+    assert check(contract, {"task_name": "t", "task_payload": {"ref": None}})

@@ -757,3 +757,37 @@ def test_an_outage_with_two_receivers_is_logged_once(caplog: pytest.LogCaptureFi
     assert sorted(done) == list(range(50))
     messages = [r.getMessage() for r in caplog.records]
     assert sum("cannot receive from default" in m for m in messages) == 1
+
+
+DEFAULT_NONE_CONTRACT = """
+version = 1
+
+[tasks.welcome.args]
+email = "str"
+referrer = { type = "str | None", default_none = true }
+"""
+
+
+def test_a_default_of_none_is_filled_for_producers_that_leave_it_out(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(DEFAULT_NONE_CONTRACT)
+    app = App(broker=MemoryBroker(), contract=contract_path)
+    calls = []
+
+    @app.register_task_handler("welcome")
+    def welcome(email: str, referrer: str | None) -> None:
+        calls.append((email, referrer))
+
+    app.add_task("welcome", {"email": "a@example.com"})  # sent with "referrer": null
+    app.add_task("welcome", {"email": "b@example.com", "referrer": "ads"})
+    body = '{"task_name": "welcome", "task_payload": {"email": "c@example.com"}}'
+    app.broker.send("default", [OutgoingMessage(ref="x", body=body)])  # an old producer
+
+    assert app.worker().drain() == 3
+    assert sorted(calls, key=str) == [
+        ("a@example.com", None),
+        ("b@example.com", "ads"),
+        ("c@example.com", None),
+    ]

@@ -20,6 +20,7 @@ from simple_worker.contract.model import (
     MISSING,
     Argument,
     Contract,
+    OptionalType,
     Record,
     ScalarType,
     Task,
@@ -45,7 +46,7 @@ from simple_worker.validation.records import dependency_order, find_cycle, make_
 FORMAT_VERSION: Final = 1
 _TOP_KEYS: Final = ("version", "types", "tasks")
 _TASK_KEYS: Final = ("queue", "doc", "deprecated", "fifo_group", "deduplication", "args")
-_ARG_KEYS: Final = ("type", "default", "deprecated")
+_ARG_KEYS: Final = ("type", "default", "default_none", "deprecated")
 _FIFO_KEYS: Final = ("fifo_group", "deduplication")
 _FIFO_ARG_TYPES: Final = (ScalarType("str"), ScalarType("int"))
 
@@ -202,7 +203,27 @@ class _Loader:
         except ContractError as exc:
             self.problems.add(path, str(exc))
             return None
-        return _ArgumentDraft(name, path, type_, spec.get("default", MISSING), deprecated)
+        return _ArgumentDraft(name, path, type_, self._default(spec, path, type_), deprecated)
+
+    def _default(self, spec: Mapping[str, object], path: str, type_: TypeExpr) -> object:
+        """The default as written, ``None`` for ``default_none = true`` (TOML has no null)."""
+        default = spec.get("default", MISSING)
+        default_none = spec.get("default_none", False)
+        if not isinstance(default_none, bool):
+            self.problems.add(
+                f"{path}.default_none", f"expected true or false, got {kind(default_none)}"
+            )
+        elif default_none and default is not MISSING:
+            self.problems.add(path, "give either default or default_none = true, not both")
+        elif default_none and not isinstance(type_, OptionalType):
+            self.problems.add(
+                f"{path}.default_none",
+                f'a default of None needs a type that allows None, such as "{type_.render()} '
+                '| None"',
+            )
+        elif default_none:
+            return None
+        return default
 
     def _optional_text(self, table: Mapping[str, object], key: str, path: str) -> str | None:
         value = table.get(key)

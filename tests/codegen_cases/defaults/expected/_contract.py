@@ -23,6 +23,7 @@ _CONTRACT_TOML: Final = (
     'day = { type = "date", default = 2024-05-01 }\n'
     'ident = { type = "uuid", default = "12345678-1234-5678-1234-567812345678" }\n'
     'price = { type = "decimal", default = "9.99" }\n'
+    'label = { type = "str | None", default_none = true }\n'
     "\n"
     "[types.Line]\n"
     'start = { type = "Point", default = { x = 1.0 } }\n'
@@ -38,6 +39,8 @@ _CONTRACT_TOML: Final = (
     'flag = { type = "bool", default = true }\n'
     'nothing = { type = "str | None", default = "" }\n'
     'none = { type = "int | None", default = 0 }\n'
+    'absent = { type = "int | None", default_none = true }\n'
+    'absent_point = { type = "Point | None", default_none = true }\n'
     'null_list = { type = "list[int] | None", default = [] }\n'
     "color = { type = \"Literal['red', 'green']\", default = \"green\" }\n"
     'at_utc = { type = "datetime", default = 2024-01-02T03:04:05Z }\n'

@@ -23,6 +23,8 @@ class WithDefaultsHandler(Protocol):
         flag: bool,
         nothing: str | None,
         none: int | None,
+        absent: int | None,
+        absent_point: Point | None,
         null_list: list[int] | None,
         color: Literal["red", "green"],
         at_utc: datetime.datetime,

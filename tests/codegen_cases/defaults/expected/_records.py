@@ -25,6 +25,7 @@ class Point:
         factory=lambda: uuid.UUID("12345678-1234-5678-1234-567812345678")
     )
     price: decimal.Decimal = decimal.Decimal("9.99")
+    label: str | None = None
 
 
 @attrs.frozen(kw_only=True)
