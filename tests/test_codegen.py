@@ -22,7 +22,7 @@ from typing import Final
 
 import pytest
 
-from simple_worker import App
+from simple_worker import App, MemoryBroker
 from simple_worker.cli.gen import main as gen_main
 from simple_worker.codegen import generate, literals
 from simple_worker.contract import load_contract_text
@@ -328,7 +328,7 @@ def test_a_deprecated_task_warns_when_produced(deprecated_package: ModuleType) -
     with pytest.warns(DeprecationWarning, match="send_mail_old: use send_email") as caught:
         deprecated_package.Producers(app).send_mail_old(to="a@example.com")
     assert [w.filename for w in caught] == [__file__]
-    assert app.sent == [("send_mail_old", {"to": "a@example.com", "retries": 3}, 0)]
+    assert app.sent == [("send_mail_old", {"to": "a@example.com"}, 0)]  # retries left out
 
 
 def test_a_deprecated_argument_warns_only_when_passed(deprecated_package: ModuleType) -> None:
@@ -344,12 +344,58 @@ def test_a_deprecated_argument_warns_only_when_passed(deprecated_package: Module
         " argument 'cc' is deprecated",
         " argument 'legacy_id' is deprecated",
     ]
-    assert app.sent[0][1]["cc"] == []
+    assert "cc" not in app.sent[0][1]  # deprecated and not passed: not sent
     assert app.sent[1][1]["cc"] == ["b@example.com"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(DeprecationWarning):
             producers.send_email(to="a@example.com", legacy_id=1)
+
+
+def test_a_deprecated_optional_argument_left_out_suits_old_and_new_workers(
+    deprecated_package: ModuleType,
+) -> None:
+    broker = MemoryBroker()
+    producers = deprecated_package.Producers(
+        App(broker=broker, contract=deprecated_package.CONTRACT)
+    )
+
+    def send(count: int) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # legacy_id is deprecated too
+            for _ in range(count):
+                producers.send_email(to="a@example.com", legacy_id=1)
+
+    send(2)
+    (payload,) = {
+        json.dumps(json.loads(m.body)["task_payload"]) for m in broker.messages("default")
+    }
+    assert json.loads(payload) == {"to": "a@example.com", "subject": "", "legacy_id": 1}
+    old_worker = App(broker=broker, contract=deprecated_package.CONTRACT)  # still has cc
+    new_worker = App(broker=broker, contract=load_contract_text(WITHOUT_CC, source="new.toml"))
+    seen: list[tuple[str, object]] = []
+
+    @old_worker.register_task_handler("send_email")
+    def old(to: str, subject: str, cc: list[str], legacy_id: int) -> None:
+        seen.append(("old", cc))
+
+    @new_worker.register_task_handler("send_email")
+    def new(to: str, subject: str, legacy_id: int) -> None:
+        seen.append(("new", None))
+
+    assert old_worker.worker().drain() == 2
+    assert seen == [("old", []), ("old", [])]  # the old worker fills in the default
+    send(2)
+    assert new_worker.worker().drain() == 2  # no "unknown argument" for the new worker
+    assert seen[2:] == [("new", None), ("new", None)]
+
+
+WITHOUT_CC: Final = """version = 1
+[tasks.send_email.args]
+to = "str"
+subject = { type = "str", default = "" }
+legacy_id = "int"
+"""
 
 
 def test_deprecations_are_in_the_producer_docstring(deprecated_package: ModuleType) -> None:

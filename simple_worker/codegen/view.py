@@ -57,7 +57,11 @@ class RecordView:
 
 @attrs.frozen(kw_only=True)
 class ParamView:
-    """A keyword parameter: the signature line and, for a per-call default, its build lines."""
+    """A keyword parameter: the signature line and, for a per-call default, its build lines.
+
+    ``key`` is its line in the payload, empty for a deprecated optional argument: that one is
+    added by ``build`` (``payload[...] = ...``) only when the caller passed it.
+    """
 
     name: str
     signature: str
@@ -74,6 +78,7 @@ class TaskView:
     producer_docstring: str | None
     handler_params: tuple[str, ...]
     producer_params: tuple[ParamView, ...]
+    payload_variable: bool  # the payload is built before the call (deprecated arguments)
     producer_decorator_lines: tuple[str, ...]
     task_ref_lines: tuple[str, ...]
 
@@ -178,12 +183,24 @@ def _task_view(task: Task, records: Mapping[str, Record]) -> TaskView:
     handler = handler_name(task.name)
     indent = INDENT * 2
     params = []
+    payload_variable = any(_left_out_unless_given(arg) for arg in task.args)
+    key_indent = INDENT * (3 if payload_variable else 4)
     for arg in task.args:
         annotation = f"{arg.name}: {literals.python_type(arg.type)}"
         signature = f"{indent}{annotation},"
         build: tuple[str, ...] = ()
+        key = f"{key_indent}{literals.python_string(arg.name)}: {arg.name},"
         warn = _deprecated_argument_lines(task.name, arg, indent + INDENT * (not arg.required))
-        if not arg.required:
+        if _left_out_unless_given(arg):
+            # Not sent unless given: workers without it accept the message; older ones fill it.
+            signature = f"{indent}{annotation} = _DEFAULT,"
+            build = (
+                f"{indent}if {arg.name} is not _DEFAULT:",
+                *warn,
+                f"{indent}{INDENT}payload[{literals.python_string(arg.name)}] = {arg.name}",
+            )
+            key = ""
+        elif not arg.required:
             value = _default(arg, records, where=f"tasks.{task.name}.args.{arg.name}")
             if not _uses_marker(arg):
                 signature = "\n".join(value.lines(indent, f"{annotation} = ", ","))
@@ -192,11 +209,9 @@ def _task_view(task: Task, records: Mapping[str, Record]) -> TaskView:
                 build = (
                     f"{indent}if {arg.name} is _DEFAULT:",
                     *value.lines(indent + INDENT, f"{arg.name} = "),
-                    *((f"{indent}else:", *warn) if warn else ()),
                 )
         else:
             build = warn
-        key = f"{INDENT * 4}{literals.python_string(arg.name)}: {arg.name},"
         params.append(ParamView(name=arg.name, signature=signature, build=build, key=key))
     ref_lines = _task_ref_lines(task.name, handler)
     producer_doc = _producer_doc(task)
@@ -215,9 +230,15 @@ def _task_view(task: Task, records: Mapping[str, Record]) -> TaskView:
             f"{indent}{arg.name}: {literals.python_type(arg.type)}," for arg in task.args
         ),
         producer_params=tuple(params),
+        payload_variable=payload_variable,
         producer_decorator_lines=tuple(decorator),
         task_ref_lines=ref_lines,
     )
+
+
+def _left_out_unless_given(arg: Argument) -> bool:
+    """A deprecated optional argument: sent only when the caller passes it."""
+    return arg.deprecated is not None and not arg.required
 
 
 def _uses_marker(arg: Argument) -> bool:

@@ -210,10 +210,16 @@ RULES: Final[Mapping[str, Rule]] = {
         ),
         _rule(
             "argument-removed-after-deprecation",
-            "it was deprecated and has a default; safe if the producers are deployed first and "
-            "queued messages that still carry it drain before the workers are deployed",
+            "it was deprecated and has a default, so producers of the deprecating contract send "
+            "it only when a caller passes it (with a DeprecationWarning); safe once no caller "
+            "passes it and messages from older producers have drained",
             NONE,
-            PRODUCERS_FIRST,
+            (
+                "make sure no caller passes it: each call that does warns (DeprecationWarning)",
+                "drain: wait until the queue holds no message from a producer older than the "
+                "deprecation",
+                "then deploy producers and workers in any order",
+            ),
             severity_when_safe="warning",
         ),
         _rule(

@@ -41,6 +41,15 @@ A value of exactly the exact type (str, int, bool) is valid as is: the fast path
 """
 
 _ABSENT: Final = object()
+
+
+def leave_out() -> object:
+    """The default slot of a deprecated optional argument on the producer side (a marker,
+    compared by identity): left out of the message when not given, so workers whose contract
+    no longer has the argument accept it, and older workers fill in the default themselves."""
+    return _ABSENT
+
+
 _EXACT_TYPES: Final[Mapping[str, type]] = {"str": str, "int": int, "bool": bool}
 
 
@@ -85,7 +94,13 @@ class ConverterFactory:
         for argument in arguments:
             convert = self.for_type(argument.type)
             segment = "." + argument.name if nested else argument.name
-            default = None if argument.required else self._default(argument, convert)
+            default: DefaultFactory | None
+            if argument.required:
+                default = None
+            elif argument.deprecated is not None and not nested and not self.incoming:
+                default = leave_out
+            else:
+                default = self._default(argument, convert)
             exact = _exact_type(argument.type)
             specs.append((argument.name, segment, convert, default, exact))
         return tuple(specs)
@@ -142,7 +157,7 @@ def convert_fields(
         if item is _ABSENT:
             if default is None:
                 problems.append(Problem("missing", segment))
-            else:
+            elif default is not leave_out:
                 out[name] = default()
             continue
         found += 1
