@@ -18,6 +18,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from simple_worker.brokers.sqs import SqsBroker
+from simple_worker.ops.local_sqs import make_moto_receives_atomic
 
 if TYPE_CHECKING:
     from types_boto3_sqs.client import SQSClient
@@ -79,7 +80,12 @@ class MotoSqs:
 
 @contextmanager
 def moto_sqs() -> Iterator[MotoSqs]:
-    """Start moto's threaded server on a free port of 127.0.0.1; stop it on exit."""
+    """Start moto's threaded server on a free port of 127.0.0.1; stop it on exit.
+
+    Its receives are made atomic as ``simple-worker dev-sqs`` makes them: a worker polls a busy
+    queue with several receivers, and plain moto can hand one message to two of them.
+    """
+    make_moto_receives_atomic()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

@@ -7,13 +7,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from moto.sqs.models import Message
 
 from simple_worker import App
+from simple_worker.brokers.base import OutgoingMessage
+from simple_worker.brokers.sqs import SqsBroker
+from simple_worker.brokers.url import broker_from_url
 from simple_worker.cli.main import main
+from simple_worker.ops.local_sqs import local_sqs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +85,45 @@ def test_without_moto_it_says_what_to_install(
     err = capsys.readouterr().err
     assert code == 2
     assert "pip install 'simple-worker[local]'" in err
+
+
+@pytest.mark.timeout(60)
+def test_the_local_server_hands_a_message_to_one_receiver_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto alone can give one message to two concurrent receivers; SQS (and ours) does not.
+
+    moto checks that a message is visible, then marks it received: a receiver that checks in
+    between gets it too. A pause before the marking makes that window certain.
+    """
+    mark_received = Message.mark_received
+
+    def slow_mark_received(self: Message, visibility_timeout: int | None = None) -> None:
+        time.sleep(0.01)
+        mark_received(self, visibility_timeout)
+
+    monkeypatch.setattr(Message, "mark_received", slow_mark_received)
+    total, receivers = 40, 4
+    with local_sqs() as server:
+        broker = broker_from_url(server.broker_url())
+        assert isinstance(broker, SqsBroker)
+        broker.create_queue("atomic", attributes={"VisibilityTimeout": "60"})
+        received: list[str] = []
+        lock = threading.Lock()
+
+        def receive() -> None:
+            while batch := broker.receive("atomic", max_messages=1, wait_s=1):
+                with lock:
+                    received.extend(message.message_id for message in batch)
+
+        threads = [threading.Thread(target=receive) for _ in range(receivers)]
+        for thread in threads:
+            thread.start()  # all polling the empty queue while the messages arrive
+        for _ in range(total // 10):
+            broker.send("atomic", [OutgoingMessage(ref="r", body="{}") for _ in range(10)])
+        for thread in threads:
+            thread.join(30)
+        broker.close()
+
+    assert len(set(received)) == total
+    assert len(received) == total  # no message went to two receivers

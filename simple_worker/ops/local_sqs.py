@@ -1,13 +1,17 @@
 """A local SQS-compatible server (moto's) on 127.0.0.1, for development and the demo.
 
 moto comes from the optional extra ``local`` (``pip install 'simple-worker[local]'``); it is
-imported only when a server is started.
+imported only when a server is started. moto's ReceiveMessage is not atomic: two receivers
+polling one queue at once (a worker has several on a busy queue) can both get the same message,
+which SQS does not do. Starting a server makes moto's receives atomic per queue in this process
+(the message picking runs under a per-queue lock; long polls wait outside it).
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -51,6 +55,7 @@ def local_sqs(port: int = 0) -> Iterator[LocalSqs]:
             "install it with: pip install 'simple-worker[local]'"
         ) from exc
     _check_port_free(port)
+    make_moto_receives_atomic()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     # start() waits forever if the server thread fails to bind, so wait for it with a timeout.
     starter = threading.Thread(
@@ -83,3 +88,45 @@ def _check_port_free(port: int) -> None:
                 f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); another program uses "
                 "the port: stop it or choose another with --port"
             ) from None
+
+
+_RECEIVE_RECHECK_S: Final = 0.05
+_patch_lock = threading.Lock()
+
+
+def make_moto_receives_atomic() -> None:
+    """Wrap moto's ``SQSBackend.receive_message`` once: pick under a per-queue lock."""
+    from moto.sqs.models import Message, SQSBackend  # noqa: PLC0415 (optional dependency)
+
+    with _patch_lock:
+        original = SQSBackend.receive_message
+        if getattr(original, "simple_worker_atomic", False):
+            return
+        queue_locks: dict[tuple[int, str], threading.Lock] = {}
+
+        def receive_message(  # noqa: PLR0917 (moto's signature)
+            self: SQSBackend,
+            queue_name: str,
+            count: int,
+            wait_seconds_timeout: int,
+            visibility_timeout: int,
+            message_attribute_names: list[str] | None = None,
+        ) -> list[Message]:
+            with _patch_lock:
+                lock = queue_locks.setdefault((id(self), queue_name), threading.Lock())
+            deadline_s = time.monotonic() + wait_seconds_timeout
+            while True:
+                with lock:  # a zero-wait receive: picks and marks messages atomically
+                    received = original(
+                        self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                    )
+                remaining_s = deadline_s - time.monotonic()
+                if received or remaining_s <= 0:
+                    return received
+                # Wakes when a message is sent; rechecks for ones whose visibility ran out.
+                # (moto annotates the timeout as int; it is a Condition timeout in seconds.)
+                wait_s = min(_RECEIVE_RECHECK_S, remaining_s)
+                self.get_queue(queue_name).wait_for_messages(wait_s)  # type: ignore[arg-type]
+
+        receive_message.simple_worker_atomic = True  # type: ignore[attr-defined]
+        SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
