@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, Self, TypeVar, overload
 from simple_worker.brokers.base import Broker, OutgoingMessage, QueueCounts
 from simple_worker.brokers.url import broker_from_url, redacted_url
 from simple_worker.contract import Contract, check_queue_name, load_contract
-from simple_worker.contract.model import DEFAULT_QUEUE
+from simple_worker.contract.model import DEFAULT_QUEUE, Task
 from simple_worker.errors import (
     BatchSendError,
     BrokerError,
@@ -353,9 +353,15 @@ class App:
         task = self.contract.task(task_name) if self.contract is not None else None
         if task is None:
             return task_name, None
-        group_id = task_name if task.fifo_group is None else str(wire_payload[task.fifo_group])
+        group_id = (
+            task_name
+            if task.fifo_group is None
+            else _wire_value(task, task.fifo_group, wire_payload)
+        )
         deduplication_id = (
-            None if task.deduplication is None else str(wire_payload[task.deduplication])
+            None
+            if task.deduplication is None
+            else _wire_value(task, task.deduplication, wire_payload)
         )
         return group_id, deduplication_id
 
@@ -401,3 +407,12 @@ def _load(contract: Contract | str | os.PathLike[str] | None) -> Contract | None
     if contract is None or isinstance(contract, Contract):
         return contract
     return load_contract(contract)
+
+
+def _wire_value(task: Task, name: str, wire_payload: Mapping[str, object]) -> str:
+    """An argument's value as sent; a deprecated optional one left out counts as its default."""
+    if name in wire_payload:
+        return str(wire_payload[name])
+    argument = task.argument(name)  # the contract loader checked that it exists
+    assert argument is not None
+    return str(argument.default)  # validation let it be missing: it has a default

@@ -791,3 +791,21 @@ def test_a_default_of_none_is_filled_for_producers_that_leave_it_out(
         ("b@example.com", "ads"),
         ("c@example.com", None),
     ]
+
+
+def test_a_deprecated_fifo_group_argument_left_out_groups_by_its_default(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    contract_path = tmp_path / "tasks.toml"  # type: ignore[operator]
+    contract_path.write_text(
+        FIFO_CONTRACT.replace('order_id = "str"', 'order_id = { type = "str", default = "all", '
+                              'deprecated = "one group for every order" }')
+    )  # fmt: skip
+    broker = MemoryBroker()
+    app = App(broker=broker, contract=contract_path)
+
+    app.add_task("step", {"seq": 1})  # a deprecated argument is not sent unless given
+    app.add_task("step", {"seq": 2, "order_id": "o-7"})
+
+    groups = sorted(str(message.group_id) for message in broker.messages("orders.fifo"))
+    assert groups == ["all", "o-7"]
