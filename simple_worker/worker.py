@@ -218,7 +218,8 @@ class Worker:
     def _receive_while_busy(
         self, run: WorkerRun, queue_name: str, activity: _QueueActivity
     ) -> None:
-        """Another receiver of a queue: polls only while its last receive was a full batch.
+        """Another receiver of a queue: polls only while the queue's last receive (by any of
+        its receivers) was a full batch.
 
         Errors park it until the first receiver, which logs them, finds the queue busy again.
         """
