@@ -5,11 +5,9 @@ Run as ``python bench_fake_peer.py produce|consume ...`` like the real peers in 
 
 from __future__ import annotations
 
-import argparse
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,31 +15,23 @@ from peer_protocol import (  # type: ignore[import-not-found]
     Recorder,
     cpu_s,
     finish,
+    peer_arguments,
+    produce,
     release_when_stopping,
     start_reporting,
 )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["produce", "consume"])
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--prefix", required=True)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--handler-ms", type=float, default=0.0)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    args = peer_arguments(default_concurrency=1)
     client: Any = boto3.client("sqs", endpoint_url=args.endpoint)
     queue_name = args.prefix.rstrip("-") + "-default"
     url = client.get_queue_url(QueueName=queue_name)["QueueUrl"]
     if args.mode == "produce":
-        client.send_message(QueueUrl=url, MessageBody=json.dumps({"a": 0}))
-        print("warm", flush=True)
-        input()
-        started_s = time.perf_counter()
-        for number in range(1, args.n):
-            client.send_message(QueueUrl=url, MessageBody=json.dumps({"a": number}))
-        print(json.dumps({"produce_s": time.perf_counter() - started_s}), flush=True)
+        produce(
+            args.n,
+            lambda number: client.send_message(QueueUrl=url, MessageBody=json.dumps({"a": number})),
+        )
         return
     recorder = Recorder(args.n)
     stopping = threading.Event()

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +22,8 @@ from peer_protocol import (  # type: ignore[import-not-found]
     Recorder,
     cpu_s,
     finish,
+    peer_arguments,
+    produce,
     release_when_stopping,
     start_reporting,
 )
@@ -70,24 +70,10 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 def main() -> None:
     global RECORDER  # noqa: PLW0603
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["produce", "consume"])
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--prefix", required=True)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--handler-ms", type=float, default=0.0)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    args = peer_arguments(default_concurrency=8)
     app, add, queue_name = build(args)
     if args.mode == "produce":
-        add.delay(0, 0)  # warm up
-        print("warm", flush=True)
-        input()
-        started_s = time.perf_counter()
-        for number in range(1, args.n):
-            add.delay(number, 0)
-        print(json.dumps({"produce_s": time.perf_counter() - started_s}), flush=True)
+        produce(args.n, lambda number: add.delay(number, 0))
         return
     recorder = RECORDER = Recorder(args.n)
     worker = app.Worker(

@@ -1,7 +1,8 @@
-"""The consumer protocol every benchmark consumer follows; standard library only.
+"""The protocol every benchmark peer and consumer follows; standard library only.
 
 Peers run in their own virtualenvs, so this module must import nothing but the standard
-library. A consumer prints ``ready`` when it starts consuming, ``progress K`` as the number of
+library. A peer script takes ``peer_arguments()``; its producer side is ``produce()``. A
+consumer prints ``ready`` when it starts consuming, ``progress K`` as the number of
 distinct tasks done grows, and writes a JSON result file (``Recorder.result()`` plus
 ``started_s``) when it exits. ``release`` asks the benchmark server to end the queue's long
 polls, so a finished consumer does not wait up to 20 s for its last poll.
@@ -9,11 +10,14 @@ polls, so a finished consumer does not wait up to 20 s for its last poll.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -102,3 +106,33 @@ def finish(
     print(f"progress {recorder.distinct()}", flush=True)
     result = {**recorder.result(), "started_s": started_s, "cpu_s": cpu_s() - started_cpu_s}
     out.write_text(json.dumps({**result, **extra}))
+
+
+def peer_arguments(*, default_concurrency: int) -> argparse.Namespace:
+    """``produce|consume --endpoint --prefix --n [--concurrency] [--handler-ms] [--out]``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["produce", "consume"])
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, default=default_concurrency)
+    parser.add_argument("--handler-ms", type=float, default=0.0)
+    parser.add_argument("--out", type=Path)
+    return parser.parse_args()
+
+
+def produce(
+    n: int,
+    send: Callable[[int], object],
+    batch: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext,
+) -> None:
+    """The producer side: send task 0 (warm-up), print ``warm``, wait for a line on stdin, then
+    send tasks 1 to n - 1 inside ``batch()`` and print ``{"produce_s": ...}``."""
+    send(0)
+    print("warm", flush=True)
+    input()
+    started_s = time.perf_counter()
+    with batch():
+        for number in range(1, n):
+            send(number)
+    print(json.dumps({"produce_s": time.perf_counter() - started_s}), flush=True)

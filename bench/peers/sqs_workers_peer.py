@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from peer_protocol import (  # type: ignore[import-not-found]
     Recorder,
     cpu_s,
     finish,
+    peer_arguments,
+    produce,
     start_reporting,
 )
 
@@ -68,25 +68,10 @@ def build(args: argparse.Namespace, recorder: Recorder | None) -> tuple[Any, Any
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["produce", "consume"])
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--prefix", required=True)
-    parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument("--handler-ms", type=float, default=0.0)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    args = peer_arguments(default_concurrency=1)
     if args.mode == "produce":
         _, add = build(args, None)
-        add.delay(a=0, b=0)  # warm up
-        print("warm", flush=True)
-        input()
-        started_s = time.perf_counter()
-        with add.batch():
-            for number in range(1, args.n):
-                add.delay(a=number, b=0)
-        print(json.dumps({"produce_s": time.perf_counter() - started_s}), flush=True)
+        produce(args.n, lambda number: add.delay(a=number, b=0), add.batch)
         return
     recorder = Recorder(args.n)
     queue, _ = build(args, recorder)
