@@ -24,6 +24,7 @@ from bench.peers.peer_protocol import (
     cpu_s,
     finish,
     release_when_stopping,
+    say,
     start_reporting,
 )
 
@@ -114,7 +115,7 @@ def main() -> None:  # noqa: PLR0915 (one loop, kept in one place to read as a w
     ).start()
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     for thread in [*receivers, *handlers, deleter]:
         thread.start()
     recorder.all_done.wait(args.timeout)

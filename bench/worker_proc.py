@@ -19,6 +19,7 @@ from bench.peers.peer_protocol import (
     cpu_s,
     finish,
     release_when_stopping,
+    say,
     start_reporting,
 )
 from generated import CONTRACT, tasks
@@ -76,7 +77,7 @@ def main() -> None:
     stop_reporting = start_reporting(recorder)
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     worker.start()
     finish(
         recorder,

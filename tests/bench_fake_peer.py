@@ -18,6 +18,7 @@ from peer_protocol import (  # type: ignore[import-not-found]
     peer_arguments,
     produce,
     release_when_stopping,
+    say,
     start_reporting,
 )
 
@@ -40,7 +41,7 @@ def main() -> None:
     ).start()
     stop_reporting = start_reporting(recorder)
     started_s, started_cpu_s = time.time(), cpu_s()
-    print("ready", flush=True)
+    say("ready")
     while not recorder.all_done.is_set():
         response = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
         for message in response.get("Messages", []):

@@ -25,6 +25,7 @@ from peer_protocol import (  # type: ignore[import-not-found]
     peer_arguments,
     produce,
     release_when_stopping,
+    say,
     start_reporting,
 )
 
@@ -99,7 +100,7 @@ def main() -> None:
     stop_reporting = start_reporting(recorder)
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     worker.start()
     finish(
         recorder,

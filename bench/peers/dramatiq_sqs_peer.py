@@ -19,6 +19,7 @@ from peer_protocol import (  # type: ignore[import-not-found]
     peer_arguments,
     produce,
     release_when_stopping,
+    say,
     start_reporting,
 )
 
@@ -66,7 +67,7 @@ def main() -> None:
     stop_reporting = start_reporting(RECORDER)
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     worker.start()
     RECORDER.all_done.wait(600)
     stopping.set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 import threading
 import time
 import urllib.request
@@ -57,12 +58,22 @@ class Recorder:
             }
 
 
+_say_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One protocol line on stdout, whole: the progress thread and the main thread both write."""
+    with _say_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def report_progress(recorder: Recorder, stop: threading.Event) -> None:
     reported = -1
     while not stop.wait(0.02):
         done = recorder.distinct()
         if done != reported:
-            print(f"progress {done}", flush=True)
+            say(f"progress {done}")
             reported = done
 
 
@@ -103,7 +114,7 @@ def finish(
     **extra: object,
 ) -> None:
     stop_reporting.set()
-    print(f"progress {recorder.distinct()}", flush=True)
+    say(f"progress {recorder.distinct()}")
     result = {**recorder.result(), "started_s": started_s, "cpu_s": cpu_s() - started_cpu_s}
     out.write_text(json.dumps({**result, **extra}))
 

@@ -21,6 +21,7 @@ from peer_protocol import (  # type: ignore[import-not-found]
     peer_arguments,
     produce,
     release_when_stopping,
+    say,
     start_reporting,
 )
 
@@ -69,7 +70,7 @@ def main() -> None:
     stop_reporting = start_reporting(recorder)
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     worker.start()
     finish(recorder, stop_reporting, started_s, args.out, started_cpu_s=started_cpu_s, threads=1)
 

@@ -25,6 +25,7 @@ from peer_protocol import (  # type: ignore[import-not-found]
     finish,
     peer_arguments,
     produce,
+    say,
     start_reporting,
 )
 
@@ -78,7 +79,7 @@ def main() -> None:
     stop_reporting = start_reporting(recorder)
     started_s = time.time()
     started_cpu_s = cpu_s()
-    print("ready", flush=True)
+    say("ready")
     queue.process_queue(shutdown_policy=StopWhenDone(recorder, 600))
     finish(recorder, stop_reporting, started_s, args.out, started_cpu_s=started_cpu_s, threads=1)
 
