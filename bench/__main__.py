@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import inprocess, report
-from bench.common import REPO_ROOT, BenchServer, machine, summary
+from bench.common import REPO_ROOT, BenchServer, combine_runs, machine, summary
 from bench.idle import idle_section
 from bench.sqs_runs import LIMIT, LIMIT_2, OURS, run_e2e
 
@@ -170,24 +170,19 @@ def _sqs_section(
 
 
 def _combine(runs: list[dict[str, Any]], limit_runs: list[dict[str, Any]] | None) -> dict[str, Any]:
-    first = runs[0]
-    row: dict[str, Any] = {key: first[key] for key in ("impl", "n", "concurrency", "handler_ms")}
-    for key in ("produce_tasks_per_s", "drain_tasks_per_s", "lost", "duplicated", "left_in_queue"):
-        row[key] = summary([float(run[key]) for run in runs])
-    row["calls_per_task"] = {
-        kind: summary([run["calls_per_task"][kind] for run in runs])
-        for kind in first["calls_per_task"]
-    }
-    if limit_runs and first["impl"] == OURS:
-        # Pair each run with the limit run of the same repetition.
-        row["ratio_to_limit"] = summary(
-            [
-                run["drain_tasks_per_s"] / limit["drain_tasks_per_s"]
-                for run, limit in zip(runs, limit_runs, strict=True)
-            ]
-        )
-    row["runs"] = runs
-    return row
+    paired = limit_runs is not None and runs[0]["impl"] == OURS
+    return combine_runs(
+        runs,
+        copied=("impl", "n", "concurrency", "handler_ms"),
+        summarised=(
+            "produce_tasks_per_s",
+            "drain_tasks_per_s",
+            "lost",
+            "duplicated",
+            "left_in_queue",
+        ),
+        limit_rates=[run["drain_tasks_per_s"] for run in limit_runs or ()] if paired else None,
+    )
 
 
 def _concurrency_section(

@@ -204,6 +204,35 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def combine_runs(
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    copied: Sequence[str],
+    summarised: Sequence[str],
+    limit_rates: Sequence[float] | None,
+) -> dict[str, Any]:
+    """Repetitions of one implementation as one row of the tables.
+
+    ``copied`` keys come from the first run; each ``summarised`` key and the calls per task of
+    each kind become a summary; with ``limit_rates`` (the hand-written loop's drain rates, one
+    per repetition), ``ratio_to_limit`` pairs each run with the loop's run of its repetition.
+    """
+    first = runs[0]
+    row: dict[str, Any] = {key: first[key] for key in copied}
+    for key in summarised:
+        row[key] = summary([float(run[key]) for run in runs])
+    row["calls_per_task"] = {
+        kind: summary([run["calls_per_task"][kind] for run in runs])
+        for kind in first["calls_per_task"]
+    }
+    if limit_rates is not None:
+        row["ratio_to_limit"] = summary(
+            [run["drain_tasks_per_s"] / limit for run, limit in zip(runs, limit_rates, strict=True)]
+        )
+    row["runs"] = list(runs)
+    return row
+
+
 def machine() -> dict[str, object]:
     cpu = "unknown"
     try:

@@ -24,7 +24,15 @@ from typing import Any, Final
 
 import attrs
 
-from bench.common import REPO_ROOT, BenchServer, Consumer, by_kind, calls_for, sqs_client, summary
+from bench.common import (
+    REPO_ROOT,
+    BenchServer,
+    Consumer,
+    by_kind,
+    calls_for,
+    combine_runs,
+    sqs_client,
+)
 from bench.idle import count_idle_receives
 from bench.sqs_runs import LIMIT, OURS, run_e2e
 
@@ -225,30 +233,17 @@ def peers_section(server: BenchServer, args: argparse.Namespace, workdir: Path) 
                 run["wall_s"] = time.monotonic() - started_s
                 runs.setdefault(name, []).append(run)
         limit_rates = [run["drain_tasks_per_s"] for run in runs[LIMIT]]
-        rows += [_combine(name, name_runs, limit_rates) for name, name_runs in runs.items()]
+        rows += [
+            combine_runs(
+                name_runs,
+                copied=("impl", "threads", "n", "handler_ms"),
+                summarised=("produce_tasks_per_s", "drain_tasks_per_s", "lost", "duplicated"),
+                limit_rates=limit_rates,
+            )
+            for name_runs in runs.values()
+        ]
     _log(f"peers: idle ({args.idle_s:g} s, all peers at once)")
     return {"n": n, "rows": rows, "idle": _idle(server, peers, args.idle_s, workdir)}
-
-
-def _combine(name: str, runs: list[dict[str, Any]], limit_rates: list[float]) -> dict[str, Any]:
-    first = runs[0]
-    return {
-        "impl": name,
-        **{k: first[k] for k in ("threads", "n", "handler_ms")},
-        **{
-            key: summary([float(run[key]) for run in runs])
-            for key in ("produce_tasks_per_s", "drain_tasks_per_s", "lost", "duplicated")
-        },
-        # Each run against the hand-written loop's run of the same repetition.
-        "ratio_to_limit": summary(
-            [run["drain_tasks_per_s"] / limit for run, limit in zip(runs, limit_rates, strict=True)]
-        ),
-        "calls_per_task": {
-            kind: summary([run["calls_per_task"][kind] for run in runs])
-            for kind in first["calls_per_task"]
-        },
-        "runs": runs,
-    }
 
 
 def _idle(
